@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make quick` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SMK    := $(VENV)/bin/snakemake
+STAMP  := $(VENV)/.installed
+CORES  ?= 2
+
+.PHONY: install quick test paper report dryrun clean-results
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole DAG on the offline CPU default: tables into results/, figures into figures/.
+quick: $(STAMP)
+	$(SMK) all --configfile config/quick.yaml --cores $(CORES)
+
+## The test suite (unit tests and one small end-to-end Snakemake run).
+test: $(STAMP)
+	$(PY) -m pytest
+
+## The paper's settings (GPU machine with internet).
+paper: $(STAMP)
+	$(SMK) all --cores 8
+
+## An HTML report of the tables, figures and runs of the last `make quick`.
+report: $(STAMP)
+	$(SMK) all --configfile config/quick.yaml --report report.html
+
+dryrun: $(STAMP)
+	$(SMK) -n all --configfile config/quick.yaml
+
+clean-results:
+	rm -rf results/runs results/*.csv results/*.md figures/*.png figures/*.pdf logs .snakemake/ganem-config

@@ -1,0 +1,559 @@
+"""GANMM's training loop (Yu & Zhou, IJCAI 2018; the authors' TF code eyounx/GANMM ``GANMM.py``).
+
+    split the shuffled data into K equal chunks
+    pretrain: repeat n_pretrain times, for GAN i = 1..K:
+        one G step, then critic_iters critic steps on batches of chunk i (cycled in order)
+    main loop, iteration t = 0 .. n_iter-1:
+        E-step: draw one batch of fakes from every G_i, then one classifier step per batch, label i
+        for GAN i = 1..K:
+            one G step
+            critic_iters critic steps, each on a batch of 50 real images built by ``mix_batch``:
+                num_chose(t) images whose classifier argmax is i (in data-stream order) plus
+                50 - num_chose(t) images drawn without replacement, with probability proportional
+                to p(i|x), from the other images of the stream batches read meanwhile
+            weight clipping of the critic after every critic step
+    predict: argmax of the classifier's softmax
+
+All training randomness is drawn from two torch.Generators seeded with the run's seed (one on the
+CPU for weight init, data order and the epsilon draws; one on the device for the noise z); their
+states, the data streams' positions, the models and optimisers go into checkpoint.pt, so a killed
+run restarts bit-identically.  The sample grid uses a generator of its own.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganem.methods.base import Assignment, RunContext
+from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
+                            save_sample_grid, seed_everything, set_rng_state)
+
+from .nets import Classifier, Critic, Generator, clip_, tflib_init
+
+CHECKPOINT_VERSION = 1
+GRID_COLUMNS = 10
+
+
+# ---------------------------------------------------------------------------------------- optimiser
+class TFRMSprop:
+    """TensorFlow 1.x's ``tf.train.RMSPropOptimizer`` (momentum 0), which the original uses:
+
+        ms <- decay * ms + (1 - decay) * g^2      (ms starts at ONE, not zero)
+        w  <- w - lr * g / sqrt(ms + eps)         (eps inside the square root)
+
+    with TF's defaults decay 0.9 and eps 1e-10.  PyTorch's RMSprop differs in all three points
+    (alpha 0.99, zero-initialised accumulator, eps outside the root); with ms starting at 1 the first
+    tens of steps are ~lr * g, i.e. far smaller than PyTorch's first steps (~10 lr * sign(g)).
+
+    A plain class with the optimiser methods the trainer uses (not a torch.optim.Optimizer, whose
+    first construction imports torch._dynamo: seconds per process, which the resume test pays).
+    """
+
+    def __init__(self, params, lr: float, decay: float = 0.9, eps: float = 1e-10):
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.decay, self.eps = lr, decay, eps
+        self.ms = [torch.ones_like(p) for p in self.params]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        pairs = [(p, m) for p, m in zip(self.params, self.ms) if p.grad is not None]
+        if not pairs:
+            return
+        ps, ms = [p for p, _ in pairs], [m for _, m in pairs]
+        grads = [p.grad for p in ps]
+        torch._foreach_mul_(ms, self.decay)
+        torch._foreach_addcmul_(ms, grads, grads, value=1 - self.decay)
+        denom = torch._foreach_add(ms, self.eps)
+        torch._foreach_sqrt_(denom)
+        torch._foreach_addcdiv_(ps, grads, denom, value=-self.lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"lr": self.lr, "decay": self.decay, "eps": self.eps, "ms": [m.clone() for m in self.ms]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if len(state["ms"]) != len(self.ms):
+            raise ValueError("optimizer state does not match the network")
+        self.lr, self.decay, self.eps = state["lr"], state["decay"], state["eps"]
+        for m, saved in zip(self.ms, state["ms"]):
+            m.copy_(saved)
+
+
+def make_optimizer(params, lr: float, kind: str):
+    if kind == "tf":
+        return TFRMSprop(params, lr)
+    return torch.optim.RMSprop(params, lr=lr)
+
+
+# ---------------------------------------------------------------------------------------- pieces
+def num_chose_at(schedule: tuple[tuple[int, int], ...], iteration: int) -> int:
+    """num_chose for main-loop iteration ``iteration`` (0-based, as the original's loop counter):
+    the value of the last schedule entry whose start is <= iteration."""
+    value = schedule[0][1]
+    for start, n in schedule:
+        if iteration >= start:
+            value = n
+        else:
+            break
+    return value
+
+
+def initial_split(n: int, k: int, batch_size: int, gen: torch.Generator) -> torch.Tensor:
+    """The original's ``splitGenerator``: shuffle, cut into K equal chunks of whole batches.
+
+    Returns indices of shape (K, batches_per_chunk, batch_size); the remaining
+    n - K * batches_per_chunk * batch_size images are in no chunk (as in the original).
+    """
+    per_chunk = n // (batch_size * k)
+    if per_chunk < 1:
+        raise ValueError(
+            f"GANMM's initial split needs at least K * batch_size = {k * batch_size} images "
+            f"(one batch per GAN), got {n}; lower batch_size or K")
+    perm = torch.randperm(n, generator=gen)
+    return perm[: k * per_chunk * batch_size].view(k, per_chunk, batch_size)
+
+
+class EpochStream:
+    """The original's ``inf_train_gen``: an endless stream of batches of indices, reshuffled every
+    epoch; each epoch yields n // batch_size full batches (the remainder sits out that epoch)."""
+
+    def __init__(self, n: int, batch_size: int, gen: torch.Generator):
+        if n < batch_size:
+            raise ValueError(f"need at least batch_size={batch_size} images, got {n}")
+        self.n, self.b, self.gen = n, batch_size, gen
+        self.perm: torch.Tensor | None = None
+        self.pos = 0
+
+    def next(self) -> torch.Tensor:
+        if self.perm is None or self.pos + self.b > (self.n // self.b) * self.b:
+            self.perm = torch.randperm(self.n, generator=self.gen)
+            self.pos = 0
+        idx = self.perm[self.pos:self.pos + self.b]
+        self.pos += self.b
+        return idx
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"perm": self.perm, "pos": self.pos}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.perm, self.pos = state["perm"], state["pos"]
+
+
+def mix_batch(draw: Callable[[], torch.Tensor], log_proba_of: Callable[[torch.Tensor], torch.Tensor],
+              i: int, num_chose: int, batch_size: int, gen: torch.Generator) -> tuple[torch.Tensor, int]:
+    """One critic batch for GAN ``i`` (the original's epsilon-EM batch; indices on the CPU).
+
+    ``draw()`` returns the next stream batch of indices, ``log_proba_of(idx)`` the classifier's
+    log p(.|x) for them (rows, float).  Stream batches are read until at least ``num_chose`` images
+    with argmax i and ``batch_size - num_chose`` others have been collected; the batch is the first
+    ``num_chose`` of the former plus ``batch_size - num_chose`` of the latter drawn without
+    replacement with probability proportional to p(i|x).  Two quirks of the original are kept: a
+    stream batch with no argmax-i image contributes its image of highest p(i|x) to the chosen ones,
+    and a stream batch whose images are all argmax-i contributes its image of lowest p(i|x) to the
+    others.  Returns (indices (batch_size,), number of stream images read).
+    """
+    chosen: list[torch.Tensor] = []
+    rest: list[torch.Tensor] = []
+    rest_lp: list[torch.Tensor] = []
+    n_chosen = n_rest = drawn = 0
+    n_eps = batch_size - num_chose
+    while True:
+        idx = draw()
+        lp = log_proba_of(idx)
+        drawn += len(idx)
+        sel = lp.argmax(1) == i
+        n_sel = int(sel.sum())
+        if n_sel:
+            chosen.append(idx[sel])
+        else:
+            chosen.append(idx[lp[:, i].argmax()].view(1))
+        if n_sel < len(idx):
+            rest.append(idx[~sel])
+            rest_lp.append(lp[~sel, i])
+        else:
+            j = lp[:, i].argmin()
+            rest.append(idx[j].view(1))
+            rest_lp.append(lp[j, i].view(1))
+        n_chosen += len(chosen[-1])
+        n_rest += len(rest[-1])
+        if n_chosen >= num_chose and n_rest >= n_eps:
+            break
+    batch = torch.cat(chosen)[:num_chose]
+    if n_eps > 0:
+        pool = torch.cat(rest)
+        lpi = torch.cat(rest_lp).double()
+        # weights p(i|x) / sum, computed from log-probabilities in float64 so that no weight
+        # underflows to 0 (np.random.choice in the original fails when fewer than n_eps are > 0)
+        w = torch.exp(lpi - lpi.max()).clamp_min(1e-300)
+        pick = torch.multinomial(w, n_eps, replacement=False, generator=gen)
+        batch = torch.cat([batch, pool[pick]])
+    return batch, drawn
+
+
+# ---------------------------------------------------------------------------------------- trainer
+def resolve_output(kind: str, x: torch.Tensor) -> str:
+    if kind != "auto":
+        return kind
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= -1e-6 and hi <= 1 + 1e-6:
+        return "sigmoid"
+    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
+        return "tanh"
+    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] (sigmoid) nor [-1,1] (tanh): "
+                     "normalise them or set methods.ganmm.output_activation")
+
+
+class GANMMTrainer:
+    def __init__(self, params, ctx: RunContext):
+        self.p, self.ctx = params, ctx
+        self.k = int(ctx.k)
+        self.device = torch.device(ctx.device)
+        self.run_dir = Path(ctx.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = IterationLog(self.run_dir / "iterations.jsonl")
+        self.ckpt = Checkpointer(self.run_dir)
+        self.C: Classifier | None = None
+        self.iterations_done = 0
+        self.pretrain_done = 0
+
+    # ------------------------------------------------------------------ setup
+    def _build(self, x: torch.Tensor, gen: torch.Generator) -> None:
+        p, k = self.p, self.k
+        self.shape = tuple(x.shape[1:])
+        self.output = resolve_output(p.output_activation, x)
+        self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
+        self.G, self.D = [], []
+        for _ in range(k):
+            g = Generator(self.shape, p.noise_dim, p.dim, self.output)
+            d = Critic(self.shape, p.dim)
+            tflib_init(g, gen)
+            tflib_init(d, gen)
+            self.G.append(g.to(self.device))
+            self.D.append(d.to(self.device))
+        self.C = Classifier(self.shape, k, p.dim)
+        tflib_init(self.C, gen)
+        self.C.to(self.device)
+        self.opt_g = [make_optimizer(g.parameters(), p.lr_g, p.optimizer) for g in self.G]
+        self.opt_d = [make_optimizer(d.parameters(), p.lr_d, p.optimizer) for d in self.D]
+        self.opt_c = make_optimizer(self.C.parameters(), p.lr_c, p.optimizer)
+
+    def _fingerprint(self, x: torch.Tensor) -> dict[str, Any]:
+        params = dataclasses.asdict(self.p)
+        for key in ("iterations", "checkpoint_every", "assign_batch_size"):
+            params.pop(key, None)
+        xs = x.detach().double()
+        return {"params": _plain(params), "k": self.k, "seed": int(self.ctx.seed), "shape": list(x.shape),
+                "checksum": [round(float(xs.sum()), 3), round(float(xs.view(len(x), -1)[:, ::7].sum()), 3)]}
+
+    # ------------------------------------------------------------------ sampling / steps
+    def _noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.p.noise_dim, generator=self.noise_gen, device=self.device)
+
+    def _g_step(self, i: int) -> torch.Tensor:
+        G, D = self.G[i], self.D[i]
+        D.requires_grad_(False)  # only G's parameters are updated (TF's var_list)
+        loss = -D(G(self._noise(self.p.batch_size))).mean()
+        self.opt_g[i].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g[i].step()
+        D.requires_grad_(True)
+        return loss.detach()
+
+    def _d_step(self, i: int, real: torch.Tensor, clip: bool) -> torch.Tensor:
+        G, D = self.G[i], self.D[i]
+        with torch.no_grad():
+            fake = G(self._noise(self.p.batch_size))
+        # two separate critic calls: BatchNorm statistics of the fake and the real batch are separate
+        loss = D(fake).mean() - D(real).mean()
+        self.opt_d[i].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d[i].step()
+        if clip:
+            clip_(D, self.p.clip_value)
+        return loss.detach()
+
+    def _c_steps(self) -> torch.Tensor:
+        """The original's MNN training: one batch of fakes from each G (all drawn first), then one
+        classifier step per batch with target = the generator's index."""
+        with torch.no_grad():
+            fakes = [g(self._noise(self.p.batch_size)) for g in self.G]
+        total = torch.zeros((), device=self.device)
+        for i, fake in enumerate(fakes):
+            logits = self.C(fake)
+            target = torch.full((len(fake),), i, dtype=torch.long, device=self.device)
+            if self.p.classifier_double_softmax:
+                # the original feeds its softmax *output* to softmax_cross_entropy_with_logits
+                loss = F.cross_entropy(torch.softmax(logits, 1), target)
+            else:
+                loss = F.cross_entropy(logits, target)
+            self.opt_c.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_c.step()
+            total = total + loss.detach()
+        return total / self.k
+
+    @torch.no_grad()
+    def _log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        out = [torch.log_softmax(self.C(x[j:j + self.p.assign_batch_size]), 1)
+               for j in range(0, len(x), self.p.assign_batch_size)]
+        return torch.cat(out) if out else torch.zeros(0, self.k, device=self.device)
+
+    # ------------------------------------------------------------------ the classifier's p(.|x) on the data
+    def _invalidate_cache(self, x: torch.Tensor) -> None:
+        """Called after every classifier update: p(.|x) is then constant during the GAN phase."""
+        if self.proba_mode == "full":
+            self.cache = self._log_proba(x).cpu()
+            self.valid = None
+        else:
+            self.valid = torch.zeros(len(x), dtype=torch.bool)
+
+    def _cached_log_proba(self, x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        if self.valid is not None:
+            missing = idx[~self.valid[idx]]
+            if len(missing):
+                self.cache[missing] = self._log_proba(x[missing.to(self.device)]).cpu()
+                self.valid[missing] = True
+        return self.cache[idx]
+
+    def _all_log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        if self.valid is None:
+            return self.cache
+        return self._cached_log_proba(x, torch.arange(len(x)))
+
+    # ------------------------------------------------------------------ checkpoint
+    def _state(self, phase: str, x: torch.Tensor) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION, "fingerprint": self._fingerprint_cache,
+            "phase": phase, "pretrain_done": self.pretrain_done, "iteration": self.iterations_done,
+            "G": [g.state_dict() for g in self.G], "D": [d.state_dict() for d in self.D],
+            "C": self.C.state_dict(),
+            "opt_g": [o.state_dict() for o in self.opt_g], "opt_d": [o.state_dict() for o in self.opt_d],
+            "opt_c": self.opt_c.state_dict(),
+            "stream": self.stream.state_dict(), "split": self.split, "split_pos": list(self.split_pos),
+            "rng": rng_state(self.gen), "noise_gen": self.noise_gen.get_state(),
+            "window": self.window, "prev_labels": self.prev_labels, "elapsed": self._elapsed(),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> str:
+        if state.get("version") != CHECKPOINT_VERSION or state["fingerprint"] != self._fingerprint_cache:
+            ours, theirs = self._fingerprint_cache, state.get("fingerprint") or {}
+            diff = sorted(key for key in ours["params"] if ours["params"].get(key) != theirs.get("params", {}).get(key))
+            other = [key for key in ("k", "seed", "shape", "checksum") if ours[key] != theirs.get(key)]
+            raise ValueError(
+                f"{self.ckpt.path} was written by a different run (differs in {diff + other}); delete it "
+                "(or the run folder) to start afresh")
+        for net, sd in zip(self.G + self.D, state["G"] + state["D"]):
+            net.load_state_dict(sd)
+        self.C.load_state_dict(state["C"])
+        for o, sd in zip(self.opt_g + self.opt_d + [self.opt_c], state["opt_g"] + state["opt_d"] + [state["opt_c"]]):
+            o.load_state_dict(sd)
+        self.stream.load_state_dict(state["stream"])
+        self.split = state["split"]
+        self.split_pos = list(state["split_pos"])
+        set_rng_state(state["rng"], self.gen)
+        self.noise_gen.set_state(state["noise_gen"])
+        self.window = state["window"]
+        self.prev_labels = state["prev_labels"]
+        self.elapsed_before = state["elapsed"]
+        self.pretrain_done = state["pretrain_done"]
+        self.iterations_done = state["iteration"]
+        return state["phase"]
+
+    def _save(self, phase: str, x: torch.Tensor) -> None:
+        self._save_samples()
+        self.ckpt.save(self._state(phase, x))
+
+    def _elapsed(self) -> float:
+        return self.elapsed_before + (time.time() - self.t_start)
+
+    # ------------------------------------------------------------------ logging
+    def _new_window(self) -> dict[str, Any]:
+        return {"n": 0, "loss_d": [0.0] * self.k, "loss_g": [0.0] * self.k, "loss_c": 0.0, "drawn": 0,
+                "critic_batches": 0, "t0": self._elapsed()}
+
+    def _log(self, x: torch.Tensor, iteration: int, phase: str, num_chose: int | None) -> dict[str, Any]:
+        from ganem.metrics import clustering_error
+
+        w = self.window
+        n = max(w["n"], 1)
+        empty = w["n"] == 0  # e.g. pretrain_iterations = 0
+        labels = self._all_log_proba(x).argmax(1)
+        changed = None if self.prev_labels is None else float((labels != self.prev_labels).float().mean())
+        now = self._elapsed()
+        d = [v / n for v in w["loss_d"]]
+        record: dict[str, Any] = {
+            "iteration": iteration,
+            "phase": phase,
+            "seconds": round(now, 2),
+            "seconds_per_iteration": round((now - w["t0"]) / n, 3),
+            "loss_d": None if empty else round(float(np.mean(d)), 6),
+            "loss_g": None if empty else round(float(np.mean(w["loss_g"])) / n, 6),
+            "loss_c": None if empty or phase == "pretrain" else round(w["loss_c"] / n, 6),
+            "wasserstein_per_gan": None if empty else [round(-v, 6) for v in d],
+            "cluster_sizes": torch.bincount(labels, minlength=self.k).tolist(),
+            "num_chose": num_chose,
+            "changed": changed,
+            "drawn_per_critic_batch": (round(w["drawn"] / w["critic_batches"], 1)
+                                       if w["critic_batches"] else None),
+        }
+        if self.ctx.monitor_labels is not None:
+            record["monitor_error"] = round(clustering_error(
+                np.asarray(self.ctx.monitor_labels), labels.numpy(), n_clusters=self.k), 4)
+        self.log.append(record)
+        self.prev_labels = labels
+        self.window = self._new_window()
+        return record
+
+    @torch.no_grad()
+    def _save_samples(self) -> None:
+        """One row per GAN: the first GRID_COLUMNS of a batch_size batch (BatchNorm uses batch
+        statistics, so G is always sampled in batches of the training size), fixed noise."""
+        rows = [g(self.grid_z)[:GRID_COLUMNS] for g in self.G]
+        save_sample_grid(torch.cat(rows), nrow=GRID_COLUMNS, path=self.run_dir / "samples.png",
+                         value_range=self.value_range)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x: torch.Tensor) -> None:
+        p, k = self.p, self.k
+        if x.dim() != 4:
+            raise ValueError(f"GANMM takes images (N, C, H, W), got a tensor of shape {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("the images contain NaN or inf values")
+        if self.ctx.monitor_labels is not None and len(self.ctx.monitor_labels) != len(x):
+            raise ValueError(f"monitor_labels has {len(self.ctx.monitor_labels)} entries for {len(x)} images")
+        self.gen = seed_everything(self.ctx.seed)
+        x = x.to(self.device, torch.float32).contiguous()
+        n = len(x)
+        self._build(x, self.gen)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 1)
+        grid_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 7919)
+        self.grid_z = torch.randn(p.batch_size, p.noise_dim, generator=grid_gen, device=self.device)
+        self.split = initial_split(n, k, p.batch_size, self.gen)
+        self.split_pos = [0] * k
+        self.stream = EpochStream(n, p.batch_size, self.gen)
+        self.proba_mode = p.proba_refresh
+        if self.proba_mode == "auto":
+            self.proba_mode = "full" if self.device.type == "cuda" else "lazy"
+        self.cache = torch.zeros(n, k)
+        self.valid = torch.zeros(n, dtype=torch.bool)
+        self.prev_labels = None
+        self.elapsed_before = 0.0
+        self.t_start = time.time()
+        self.window = self._new_window()
+        self._fingerprint_cache = self._fingerprint(x)
+
+        phase = "pretrain"
+        state = self.ckpt.load(self.device)
+        if state is not None:
+            phase = self._restore(state)
+            self.t_start = time.time()
+            if phase == "pretrain":
+                self.log.truncate(-1)
+            else:
+                self.log.truncate(self.iterations_done)
+            print(f"[ganmm] resuming {self.run_dir}: {phase} phase, pretraining {self.pretrain_done}/"
+                  f"{p.pretrain_iterations}, iteration {self.iterations_done}/{p.iterations}", flush=True)
+            if self.iterations_done > p.iterations:
+                raise ValueError(f"{self.ckpt.path} is at iteration {self.iterations_done}, past "
+                                 f"iterations={p.iterations}; delete it to start afresh")
+        else:
+            self.log.truncate(-1)
+
+        total = p.pretrain_iterations + p.iterations
+        bar = progress(total=total, desc=f"GANMM K={k}", enabled=self.ctx.progress)
+        bar.update(self.pretrain_done + self.iterations_done)
+
+        # ---- pretraining: GAN i on chunk i of the initial split
+        if phase == "pretrain":
+            for it in range(self.pretrain_done, p.pretrain_iterations):
+                d_acc = [torch.zeros((), device=self.device) for _ in range(k)]
+                g_acc = [torch.zeros((), device=self.device) for _ in range(k)]
+                for i in range(k):
+                    g_acc[i] += self._g_step(i)
+                    for _ in range(p.critic_iters):
+                        idx = self.split[i, self.split_pos[i]]
+                        self.split_pos[i] = (self.split_pos[i] + 1) % self.split.shape[1]
+                        d_acc[i] += self._d_step(i, x[idx.to(self.device)], clip=p.clip_in_pretrain)
+                check_finite({f"pretrain loss_d[{i}]": d_acc[i] for i in range(k)}
+                             | {f"pretrain loss_g[{i}]": g_acc[i] for i in range(k)}, 0, it)
+                self._accumulate(d_acc, g_acc, None)
+                self.pretrain_done = it + 1
+                bar.update(1)
+                if self.pretrain_done % p.checkpoint_every == 0 and self.pretrain_done < p.pretrain_iterations:
+                    self._save("pretrain", x)
+            self._invalidate_cache(x)
+            self._log(x, 0, "pretrain", None)
+            phase = "main"
+            self._save("main", x)
+
+        # ---- main loop (epsilon-EM)
+        for t in range(self.iterations_done, p.iterations):
+            loss_c = self._c_steps()
+            check_finite({"loss_c": loss_c}, t + 1, 0)
+            self._invalidate_cache(x)
+            nc = num_chose_at(p.num_chose_schedule, t)
+            d_acc = [torch.zeros((), device=self.device) for _ in range(k)]
+            g_acc = [torch.zeros((), device=self.device) for _ in range(k)]
+            for i in range(k):
+                g_acc[i] += self._g_step(i)
+                for _ in range(p.critic_iters):
+                    idx, drawn = mix_batch(self.stream.next, lambda j: self._cached_log_proba(x, j),
+                                           i, nc, p.batch_size, self.gen)
+                    self.window["drawn"] += drawn
+                    self.window["critic_batches"] += 1
+                    d_acc[i] += self._d_step(i, x[idx.to(self.device)], clip=True)
+            check_finite({f"loss_d[{i}]": d_acc[i] for i in range(k)}
+                         | {f"loss_g[{i}]": g_acc[i] for i in range(k)}, t + 1, p.critic_iters)
+            self._accumulate(d_acc, g_acc, loss_c)
+            self.iterations_done = t + 1
+            bar.update(1)
+            last = self.iterations_done == p.iterations
+            if self.iterations_done % p.log_every == 0 or last:
+                rec = self._log(x, self.iterations_done, "main", nc)
+                bar.set_postfix_str(f"sizes={rec['cluster_sizes']}" + (
+                    f" err={rec['monitor_error']:.1f}" if "monitor_error" in rec else ""), refresh=False)
+            if self.iterations_done % p.checkpoint_every == 0 or last:
+                self._save("main", x)
+        bar.close()
+
+    def _accumulate(self, d_acc, g_acc, loss_c) -> None:
+        w = self.window
+        ci = self.p.critic_iters
+        for i in range(self.k):
+            w["loss_d"][i] += float(d_acc[i]) / ci
+            w["loss_g"][i] += float(g_acc[i])
+        if loss_c is not None:
+            w["loss_c"] += float(loss_c)
+        w["n"] += 1
+
+    # ------------------------------------------------------------------ assign
+    def assign(self, x: torch.Tensor) -> Assignment:
+        if self.C is None:
+            raise RuntimeError("GANMM.assign() called before fit()")
+        lp = self._log_proba(x.to(self.device, torch.float32)).cpu()
+        proba = torch.softmax(lp, 1).numpy()
+        return Assignment(
+            labels=lp.argmax(1).numpy().astype(np.int64),
+            proba=proba,
+            extras={"iterations_done": self.iterations_done, "pretrain_done": self.pretrain_done,
+                    "g_output": self.output, "proba_refresh": self.proba_mode},
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Tuples -> lists, recursively, so fingerprints compare equal after a torch.save round trip."""
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,5 @@
+import sys
+
+from ganem.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""Loading, overriding and validating the suite's configuration.
+
+One validation path serves both entry points: the Snakefile calls ``validate`` when the DAG is
+built (so a bad config fails before any job runs) and ``python -m ganem run`` calls it again for
+the config it resolves. Structural checks come from the JSON schema in
+``workflow/schemas/config.schema.yaml``; semantic ones (known datasets, labels versus images) are
+below.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ganem.methods import METHODS, ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
+
+__all__ = ["ConfigError", "load_config", "apply_overrides", "validate", "method_params",
+           "dataset_settings", "setting_name", "splits_for"]
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Read a YAML config, apply ``key.sub=value`` overrides, validate, return the dict."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found; pass --config with an existing YAML file "
+                          f"(the suite ships config/config.yaml and config/quick.yaml)")
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+    config = apply_overrides(config, overrides or [])
+    validate(config, source=str(path))
+    return config
+
+
+def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``config`` with ``a.b.c=value`` assignments applied (value parsed as YAML)."""
+    config = copy.deepcopy(config)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. --set methods.gmm.n_init=3")
+        node = config
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {part!r} is not a section")
+        node[leaf] = yaml.safe_load(raw)
+    return config
+
+
+def validate(config: dict[str, Any], source: str = "config") -> None:
+    """Raise ConfigError naming the first problem and its fix; return None when the config is sound."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: {where}: {err.message}")
+    _check_semantics(config, source)
+
+
+def _check_semantics(config: dict[str, Any], source: str) -> None:
+    from ganem import data  # local import: data pulls in torch
+
+    used = set()
+    for column, spec in config["table1"].items():
+        used.add(spec["dataset"])
+        if spec["n_labels"] and "semi" not in dataset_settings(config, spec["dataset"]):
+            raise ConfigError(f"{source}: table1.{column} has n_labels={spec['n_labels']} but "
+                              f"datasets.{spec['dataset']} has no 'semi' splits; add them")
+        for method, ks in spec["methods"].items():
+            if spec["n_labels"] and not _method_class(method).supports_labels:
+                raise ConfigError(f"{source}: table1.{column}: method {method!r} cannot use labels; "
+                                  "remove it from this semi-supervised column")
+            _check_labels(config, source, f"table1.{column}", spec["dataset"], spec["n_labels"], ks)
+    used.update(config.get("toy2d", {}).get("datasets", []))
+    for name in sorted(used):
+        try:
+            data.check_name(name)
+        except data.DataError as err:
+            raise ConfigError(f"{source}: {err}") from err
+        settings = dataset_settings(config, name)
+        for mode in ("unsup", "semi"):
+            for role in ("fit", "score"):
+                split = settings.get(mode, {}).get(role)
+                if split is not None and split not in data.splits(name):
+                    raise ConfigError(f"{source}: datasets.{name}.{mode}.{role}: unknown split {split!r} "
+                                      f"for {name}; choose one of {list(data.splits(name))}")
+    for section in [config["methods"]] + [s.get("methods", {}) for s in config["datasets"].values()]:
+        for method, values in section.items():
+            from ganem.methods import make_params
+            make_params(_method_class(method).Params, values, f"methods.{method}")
+
+
+def _method_class(name: str):
+    from ganem.methods import get_method
+    return get_method(name)
+
+
+def _check_labels(config, source, where, dataset, n_labels, ks) -> None:
+    if not n_labels:
+        return
+    n_samples = dataset_settings(config, dataset).get("n_samples")
+    if n_samples is not None and n_labels > n_samples:
+        raise ConfigError(f"{source}: {where}: n_labels={n_labels} is more than the "
+                          f"{n_samples} images of datasets.{dataset}.n_samples; lower n_labels or raise n_samples")
+    for k in ks:
+        if n_labels < k:
+            raise ConfigError(f"{source}: {where}: n_labels={n_labels} cannot give every one of K={k} classes a label")
+
+
+def dataset_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """Settings for a dataset: its family's ("toy" for "toy-moons") overlaid by its own."""
+    family = name.split("-", 1)[0]
+    merged: dict[str, Any] = {}
+    for key in (family, name) if family != name else (name,):
+        merged = _deep_merge(merged, config["datasets"].get(key, {}))
+    merged.setdefault("unsup", {"fit": "all", "score": "all"})
+    return merged
+
+
+def method_params(config: dict[str, Any], method: str, dataset: str) -> dict[str, Any]:
+    """A method's hyper-parameter overrides for one dataset: global, then family, then dataset."""
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
+    return _deep_merge(config["methods"].get(method, {}),
+                       dataset_settings(config, dataset).get("methods", {}).get(method, {}))
+
+
+def setting_name(n_labels: int) -> str:
+    """The run-folder segment for a supervision setting: 'unsup' or 'labels100'."""
+    return "unsup" if n_labels == 0 else f"labels{n_labels}"
+
+
+def splits_for(config: dict[str, Any], dataset: str, n_labels: int) -> tuple[str, str]:
+    """(fit split, score split) for an unsupervised or semi-supervised run on ``dataset``."""
+    settings = dataset_settings(config, dataset)
+    mode = "semi" if n_labels else "unsup"
+    if mode not in settings:
+        raise ConfigError(f"datasets.{dataset}.{mode} is not configured; add fit/score splits for it")
+    return settings[mode]["fit"], settings[mode]["score"]
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

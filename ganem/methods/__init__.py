@@ -1,0 +1,50 @@
+"""Registry of clustering methods: name -> class behind the ``Method`` interface.
+
+Imports are lazy so that ``python -m ganem run --method kmeans`` does not import the GAN code.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from ganem.methods.base import Assignment, Labelled, Method, RunContext
+
+__all__ = ["METHODS", "Assignment", "Labelled", "Method", "RunContext", "get_method", "make_params"]
+
+METHODS: dict[str, str] = {
+    "kmeans": "baselines.kmeans:KMeans",
+    "gmm": "baselines.gmm:GMM",
+    "ganem": "ganem.model.method:GANEM",
+    "ganmm": "baselines.ganmm.method:GANMM",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key and the fix."""
+
+
+def get_method(name: str) -> type[Method]:
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; choose one of {sorted(METHODS)}")
+    module, attr = METHODS[name].split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make_params(params_cls: type, values: dict[str, Any] | None, where: str) -> Any:
+    """Build a method's Params dataclass from config values; unknown keys are errors.
+
+    ``where`` names the config section (e.g. ``methods.gmm``) for the error message.
+    """
+    values = dict(values or {})
+    fields = {f.name: f for f in dataclasses.fields(params_cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown}; valid keys are {sorted(fields)}"
+        )
+    try:
+        params = params_cls(**values)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where}: {err}") from err
+    return params

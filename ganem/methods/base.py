@@ -1,0 +1,71 @@
+"""The one small interface every clustering method implements.
+
+benchopt-style separation: a method only *fits* and *assigns*; loading data, scoring and writing
+results are somebody else's job (``ganem.data``, ``ganem.metrics``, ``ganem.run``). K-means, GMM,
+GAN-EM and GANMM all sit behind this interface, so the run CLI and the DAG never special-case one.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """The labelled real images of a semi-supervised run (drawn class-balanced with the run's seed)."""
+
+    x: torch.Tensor  # float32 (n, C, H, W), same normalisation as the fitted images
+    y: torch.Tensor  # int64 (n,), class ids 0..K-1
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a method may need besides the data: where to write, which device, how loud."""
+
+    k: int  # number of clusters K
+    seed: int
+    run_dir: Path  # the run's output folder; methods may write logs, checkpoints, samples here
+    device: torch.device
+    progress: bool = True  # tqdm bars (off under CI)
+    # True labels of the fitted images, for *monitoring only* (per-iteration error in the log).
+    # A method must never use them for training or model selection.
+    monitor_labels: np.ndarray | None = None
+
+
+@dataclass
+class Assignment:
+    """What a method says about a set of images."""
+
+    labels: np.ndarray  # int64 (n,), hard cluster ids in 0..K-1
+    proba: np.ndarray | None = None  # float (n, K) soft assignments w, where the method has them
+    features: np.ndarray | None = None  # float (n, k) learned features (GAN-EM's bottleneck), optional
+    extras: dict[str, Any] = field(default_factory=dict)  # small JSON-able facts for metrics.json
+
+
+class Method(abc.ABC):
+    """A clustering method. Subclasses set ``name`` and ``Params`` (a dataclass of hyper-parameters).
+
+    ``Params`` holds every hyper-parameter with its default; ``config.methods.<name>`` overrides
+    them, and an unknown key is an error (see ``make_params``).
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type]
+    supports_labels: ClassVar[bool] = False  # can it use a Labelled set (semi-supervised)?
+
+    def __init__(self, params: Any, ctx: RunContext):
+        self.params = params
+        self.ctx = ctx
+
+    @abc.abstractmethod
+    def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
+        """Fit on images ``x`` (float32, (N, C, H, W) or (N, D) for vector data)."""
+
+    @abc.abstractmethod
+    def assign(self, x: torch.Tensor) -> Assignment:
+        """Assign images ``x`` (possibly not the fitted ones, e.g. a test split) to clusters."""

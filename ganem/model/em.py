@@ -1,0 +1,463 @@
+"""Algorithm 1 of the paper (GAN-EM), with checkpoint/resume, NaN guard and the per-iteration log.
+
+    w <- 1/K
+    for iteration = 1..n:
+        phi_i <- N_i / N = sum_x w_i(x) / N                      (M-step, prior)
+        p epochs over the real data, per real batch:            (M-step, GAN)
+            one D step on L_D (real batch weighted by its w, fake batch), then one G step on L_G
+        q steps on fresh fakes G(z, c), c ~ phi: min L_E        (E-step)
+        [semi-supervised: train E on the labelled images until error <= epsilon]
+        w <- softmax(E(x_real))
+    predict: w = E(x_real)
+
+All sampling (batch order, noise, fake classes) draws from one torch.Generator seeded with the
+run's seed; its state and every other RNG state go into checkpoint.pt after each EM iteration, so
+a killed run that restarts from the checkpoint ends bit-identical to an uninterrupted one.
+Monitoring (E-net accuracy on fresh fakes, the sample grid) uses separate generators so that it
+never changes the training.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganem.methods.base import Assignment, Labelled, RunContext
+from ganem.model import losses
+from ganem.model.method import Params
+from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
+from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
+                            save_sample_grid, seed_everything, set_rng_state)
+
+CHECKPOINT_VERSION = 1
+
+
+def resolve_output(params: Params, x: torch.Tensor) -> str:
+    """G's output activation: the Param, or from the data range when it is 'auto'."""
+    if params.output != "auto":
+        return params.output
+    if x.dim() == 2:
+        return "linear"
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= -1e-6 and hi <= 1 + 1e-6:
+        return "sigmoid"
+    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
+        return "tanh"
+    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] nor [-1,1]: normalise "
+                     "them or set methods.ganem.output to sigmoid, tanh or linear")
+
+
+def resolve_noise_dim(params: Params, shape: tuple[int, ...], k: int) -> int:
+    if params.noise_dim is not None:
+        return params.noise_dim
+    family = image_family(shape)
+    return {"mnist": 62, "svhn": 62, "celeba": max(300 - k, 1), "mlp": 2}[family]
+
+
+class GANEMTrainer:
+    def __init__(self, params: Params, ctx: RunContext):
+        self.p, self.ctx = params, ctx
+        self.k = ctx.k
+        self.device = torch.device(ctx.device)
+        self.run_dir = Path(ctx.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log = IterationLog(self.run_dir / "iterations.jsonl")
+        self.ckpt = Checkpointer(self.run_dir)
+        self.G: Generator | None = None
+        self.semi_cap_hits = 0
+        self.iterations_done = 0
+        self.stopped_early = False
+
+    # ------------------------------------------------------------------ setup
+    def _build(self, x: torch.Tensor) -> None:
+        p, k = self.p, self.k
+        self.shape = tuple(x.shape[1:])
+        self.output = resolve_output(p, x)
+        self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
+        self.noise_dim = resolve_noise_dim(p, self.shape, k)
+        mlp = dict(mlp_hidden=p.mlp_hidden, mlp_depth=p.mlp_depth)
+        self.G = Generator(self.shape, k, self.noise_dim, self.output, arch=p.arch, **mlp).to(self.device)
+        self.D = ConvClassifier(self.shape, k + 1, **mlp).to(self.device)
+        self.E = ConvClassifier(self.shape, k, bottleneck=p.bottleneck, **mlp).to(self.device)
+        if p.lipschitz == "spectral":
+            apply_spectral_norm(self.G)
+            self.G.to(self.device)
+        elif p.lipschitz == "clip":
+            clip_weights(self.G, p.clip_value)
+        self.opt: dict[str, torch.optim.Optimizer] = {}
+
+    def _make_optimizers(self, iteration: int) -> None:
+        p = self.p
+        decay = p.lr_decay ** iteration
+        for name, net, lr in (("D", self.D, p.lr_d), ("G", self.G, p.lr_g), ("E", self.E, p.lr_e)):
+            if name in self.opt and not p.reset_optimizers:
+                for group in self.opt[name].param_groups:
+                    group["lr"] = lr * decay
+                continue
+            if p.optimizer == "adam":
+                self.opt[name] = torch.optim.Adam(net.parameters(), lr=lr * decay, betas=p.adam_betas)
+            else:
+                self.opt[name] = torch.optim.RMSprop(net.parameters(), lr=lr * decay, alpha=p.rmsprop_alpha)
+
+    # ------------------------------------------------------------------ sampling
+    def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        if self.p.noise == "normal":
+            z = torch.randn(n, self.noise_dim, generator=gen)
+        else:
+            z = torch.rand(n, self.noise_dim, generator=gen)
+            if self.p.noise == "uniform11":
+                z = 2 * z - 1
+        return z.to(self.device)
+
+    def classes(self, n: int, how: str, phi: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if how == "uniform":
+            c = torch.randint(self.k, (n,), generator=gen)
+        elif how == "phi":
+            c = torch.multinomial(phi.cpu().double(), n, replacement=True, generator=gen)
+        else:  # balanced: n // K per class, the remainder to the first classes (code: 70 = 7 x 10)
+            c = torch.arange(n) % self.k
+        return c.to(self.device)
+
+    # ------------------------------------------------------------------ steps
+    def _d_step(self, x_real, w_real, z, c) -> torch.Tensor:
+        with torch.no_grad():
+            fake = self.G(z, c)
+        real_logits, fake_logits = self.D(x_real), self.D(fake)
+        if self.p.loss == "authors":
+            loss = losses.d_loss_authors(real_logits, w_real, fake_logits)
+        else:
+            loss = losses.d_loss_paper(real_logits, w_real, fake_logits, c, self.p.extra_unit_weight,
+                                       self.p.fake_units)
+        self.opt["D"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt["D"].step()
+        return loss.detach()
+
+    def _g_step(self, z, c) -> torch.Tensor:
+        self.D.requires_grad_(False)  # D's weight gradients are not needed for G's step (speed)
+        fake_logits = self.D(self.G(z, c))
+        if self.p.loss == "authors":
+            loss = losses.g_loss_authors(fake_logits, c)
+        else:
+            loss = losses.g_loss_paper(fake_logits, c, self.p.extra_unit_weight, self.p.g_logit_clamp)
+        self.opt["G"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.D.requires_grad_(True)
+        self.opt["G"].step()
+        if self.p.lipschitz == "clip":
+            clip_weights(self.G, self.p.clip_value)
+        return loss.detach()
+
+    def _e_train_mode(self) -> None:
+        self.E.train(not self.p.enet_eval_quirk)
+
+    def _e_step(self, z, c) -> torch.Tensor:
+        with torch.no_grad():
+            fake = self.G(z, c)
+        loss = losses.e_loss(self.E(fake), c)
+        self.opt["E"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt["E"].step()
+        return loss.detach()
+
+    @torch.no_grad()
+    def _predict(self, x: torch.Tensor, features: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Softmax of the E-net (eval mode) over x in batches; optionally the bottleneck features."""
+        self.E.eval()
+        probs, feats = [], []
+        for i in range(0, len(x), self.p.assign_batch_size):
+            xb = x[i:i + self.p.assign_batch_size].to(self.device)
+            h = self.E.features(xb)
+            probs.append(torch.softmax(self.E.head(h), dim=1))
+            if features:
+                feats.append(h.flatten(1).cpu())
+        proba = torch.cat(probs) if probs else torch.zeros(0, self.k, device=self.device)
+        return proba, (torch.cat(feats) if features and feats else None)
+
+    def _labelled_error(self, xl: torch.Tensor, yl: torch.Tensor) -> float:
+        proba, _ = self._predict(xl)
+        return float((proba.argmax(1) != yl).float().mean())
+
+    def _train_labelled(self, xl, yl, gen, iteration) -> dict[str, Any]:
+        """Sec. 5.3 / App. B.1: train E on the labelled real images until its error on them is
+        <= semi_epsilon, at most semi_max_steps steps (the cap is logged when hit)."""
+        p = self.p
+        steps, losses_ = 0, []
+        err = self._labelled_error(xl, yl)
+        while err > p.semi_epsilon and steps < p.semi_max_steps:
+            self._e_train_mode()
+            perm = torch.randperm(len(xl), generator=gen).to(self.device)
+            for i in range(0, len(xl), p.semi_batch_size):
+                idx = perm[i:i + p.semi_batch_size]
+                if len(idx) < 2 and len(xl) >= 2:  # BatchNorm needs 2 samples; skip a last singleton
+                    continue
+                loss = losses.e_loss(self.E(xl[idx]), yl[idx])
+                check_finite({"semi": loss}, iteration, steps)
+                self.opt["E"].zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt["E"].step()
+                losses_.append(float(loss))
+                steps += 1
+                if steps >= p.semi_max_steps:
+                    break
+            err = self._labelled_error(xl, yl)
+        cap_hit = err > p.semi_epsilon
+        if cap_hit:
+            self.semi_cap_hits += 1
+            print(f"[ganem] iteration {iteration}: labelled training stopped at semi_max_steps="
+                  f"{p.semi_max_steps} with error {err:.4f} > semi_epsilon={p.semi_epsilon}", flush=True)
+        return {"semi_steps": steps, "semi_error": err, "semi_cap_hit": cap_hit,
+                "semi_loss": float(np.mean(losses_)) if losses_ else None}
+
+    # ------------------------------------------------------------------ checkpoint
+    def _state(self, iteration: int, w, prev_labels, gen, finished: bool) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION, "iteration": iteration, "finished": finished,
+            "params": self.p.to_dict(), "n": int(w.shape[0]), "shape": self.shape, "k": self.k,
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "E": self.E.state_dict(),
+            "opt": {name: o.state_dict() for name, o in self.opt.items()},
+            "w": w.detach().cpu(), "prev_labels": None if prev_labels is None else prev_labels.cpu(),
+            "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
+            "stopped_early": self.stopped_early,
+        }
+
+    def _check_compatible(self, state: dict[str, Any], n: int) -> None:
+        ours = self.p.to_dict()
+        theirs = dict(state["params"])
+        ours.pop("em_iterations"), theirs.pop("em_iterations", None)
+        if ours != theirs or state["n"] != n or tuple(state["shape"]) != self.shape or state["k"] != self.k:
+            diff = sorted(key for key in ours if ours.get(key) != theirs.get(key))
+            raise ValueError(
+                f"{self.ckpt.path} was written by a different run (differs in {diff or 'data/K'}); "
+                "delete the run folder to start afresh")
+
+    # ------------------------------------------------------------------ Algorithm 1
+    def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
+        p, k = self.p, self.k
+        gen = seed_everything(self.ctx.seed)
+        x = x.to(self.device, torch.float32)
+        n = len(x)
+        self._build(x)
+        xl = yl = None
+        if labelled is not None:
+            xl, yl = labelled.x.to(self.device, torch.float32), labelled.y.to(self.device, torch.long)
+        if p.supervised_reference and labelled is None:
+            raise ValueError("supervised_reference=True needs labelled images (all fitted images, Fig. 4a)")
+        n_iter = 0 if p.supervised_reference else p.em_iterations
+
+        w = torch.full((n, k), 1.0 / k, device=self.device)
+        prev_labels = None
+        start = 0
+        state = self.ckpt.load(self.device)
+        if state is not None:
+            self._check_compatible(state, n)
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            self.E.load_state_dict(state["E"])
+            if not p.reset_optimizers:
+                self._make_optimizers(state["iteration"])
+                for name, o in self.opt.items():
+                    o.load_state_dict(state["opt"][name])
+            w = state["w"].to(self.device)
+            prev_labels = None if state["prev_labels"] is None else state["prev_labels"].to(self.device)
+            set_rng_state(state["rng"], gen)
+            self.semi_cap_hits = state["semi_cap_hits"]
+            self.stopped_early = state["stopped_early"]
+            start = state["iteration"]
+            self.log.truncate(start)
+            print(f"[ganem] resuming {self.run_dir} after EM iteration {start}", flush=True)
+        else:
+            self.log.truncate(0)
+
+        # fixed noise for the sample grid: one row per class (a generator of its own)
+        grid_gen = torch.Generator().manual_seed(self.ctx.seed + 7919)
+        ncol = 10
+        self.grid_z = self.noise(k * ncol, grid_gen)
+        self.grid_c = torch.arange(k, device=self.device).repeat_interleave(ncol)
+
+        if p.supervised_reference:
+            if start == 0:
+                t0 = time.time()
+                self._make_optimizers(0)
+                info = self._train_labelled(xl, yl, gen, 1)
+                w, _ = self._predict(x)
+                self._log_iteration(1, t0, {}, w, None, labelled_info=info)
+                self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+            self.iterations_done = 0
+            self.w = w
+            return
+
+        n_batches = max(n // p.batch_size, 1)
+        steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * n_batches
+        bar = progress(range(start, n_iter), total=n_iter, desc="GAN-EM", enabled=self.ctx.progress)
+        if start:
+            bar.update(start)
+        iteration = start
+        for it in range(start, n_iter):
+            if self.stopped_early:
+                break
+            iteration = it + 1
+            t0 = time.time()
+            self._make_optimizers(it)
+            phi = w.sum(0) / n  # Algorithm 1, line 4: phi_i = N_i / N from the soft w
+            sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
+            inner = progress(total=steps_m + p.q_steps, desc=f"iter {iteration}", enabled=self.ctx.progress,
+                             leave=False)
+            # ---- M-step: p epochs (or mstep_batches batches), one D then one G step per real batch
+            self.G.train(), self.D.train()
+            step = 0
+            d_acc = torch.zeros((), device=self.device)
+            g_acc = torch.zeros((), device=self.device)
+            while step < steps_m:
+                perm = torch.randperm(n, generator=gen).to(self.device)
+                for b in range(n_batches):
+                    if step >= steps_m:
+                        break
+                    idx = perm[b * p.batch_size:(b + 1) * p.batch_size]
+                    bs = len(idx)
+                    z = self.noise(bs, gen)
+                    c = self.classes(bs, p.mstep_labels, phi, gen)
+                    d_loss = self._d_step(x[idx], w[idx], z, c)
+                    g_loss = self._g_step(z, c)
+                    check_finite({"d_loss": d_loss, "g_loss": g_loss}, iteration, step)
+                    d_acc += d_loss
+                    g_acc += g_loss
+                    step += 1
+                    inner.update(1)
+            sums["d_loss"] = float(d_acc) / max(steps_m, 1)
+            sums["g_loss"] = float(g_acc) / max(steps_m, 1)
+            # ---- E-step: q steps on fresh fakes, c ~ phi
+            self.G.train(not p.estep_g_eval)
+            self._e_train_mode()
+            e_acc = torch.zeros((), device=self.device)
+            for q in range(p.q_steps):
+                z = self.noise(p.e_batch_size, gen)
+                c = self.classes(p.e_batch_size, p.estep_labels, phi, gen)
+                e_loss = self._e_step(z, c)
+                check_finite({"e_loss": e_loss}, iteration, steps_m + q)
+                e_acc += e_loss
+                inner.update(1)
+            inner.close()
+            sums["e_loss"] = float(e_acc) / max(p.q_steps, 1)
+            labelled_info = None
+            if xl is not None:
+                labelled_info = self._train_labelled(xl, yl, gen, iteration)
+            # ---- w = E(x_real)
+            w, _ = self._predict(x)
+            labels = w.argmax(1)
+            changed = None if prev_labels is None else float((labels != prev_labels).float().mean())
+            self._log_iteration(iteration, t0, sums, w, changed, phi=phi, labelled_info=labelled_info)
+            if p.stop_changed_below is not None and changed is not None and changed < p.stop_changed_below:
+                self.stopped_early = True
+                print(f"[ganem] stopping after EM iteration {iteration}: {changed:.4f} of the hard "
+                      f"assignments changed (< stop_changed_below={p.stop_changed_below})", flush=True)
+            prev_labels = labels
+            self._save_samples(x, w)
+            finished = self.stopped_early or iteration == n_iter
+            self.ckpt.save(self._state(iteration, w, prev_labels, gen, finished))
+            bar.update(1)
+        bar.close()
+        if n_iter == 0 and start == 0 and xl is not None:
+            # em_iterations=0 with labels: purely supervised E-net (same as supervised_reference)
+            self._make_optimizers(0)
+            t0 = time.time()
+            info = self._train_labelled(xl, yl, gen, 1)
+            w, _ = self._predict(x)
+            self._log_iteration(1, t0, {}, w, None, labelled_info=info)
+            self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+        self.iterations_done = iteration if n_iter else 0
+        self.w = w
+
+    # ------------------------------------------------------------------ outputs
+    def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None) -> None:
+        from ganem.metrics import clustering_error
+
+        labels = w.argmax(1)
+        record: dict[str, Any] = {
+            "iteration": iteration,
+            "seconds": round(time.time() - t0, 3),
+            **{key: round(v, 6) for key, v in sums.items()},
+            "phi": None if phi is None else [round(float(v), 5) for v in phi],
+            "cluster_sizes": torch.bincount(labels, minlength=self.k).tolist(),
+            "changed": changed,
+            "fake_accuracy": self._fake_accuracy(iteration),
+            "lr_factor": self.p.lr_decay ** (iteration - 1),
+        }
+        if labelled_info:
+            record.update(labelled_info)
+        if self.ctx.monitor_labels is not None:
+            record["monitor_error"] = clustering_error(np.asarray(self.ctx.monitor_labels),
+                                                       labels.cpu().numpy(), n_clusters=self.k)
+        self.log.append(record)
+
+    @torch.no_grad()
+    def _fake_accuracy(self, iteration: int) -> float:
+        gen = torch.Generator().manual_seed(self.ctx.seed * 1_000_003 + iteration)
+        n = self.p.monitor_fakes
+        z = self.noise(n, gen)
+        c = torch.arange(n, device=self.device) % self.k
+        was_training = self.G.training
+        self.G.eval()
+        proba, _ = self._predict(self.G(z, c))
+        self.G.train(was_training)
+        return round(float((proba.argmax(1) == c).float().mean()), 5)
+
+    @torch.no_grad()
+    def _save_samples(self, x: torch.Tensor, w: torch.Tensor) -> None:
+        was_training = self.G.training
+        self.G.eval()
+        fakes = self.G(self.grid_z, self.grid_c)
+        self.G.train(was_training)
+        path = self.run_dir / "samples.png"
+        if x.dim() == 4:
+            save_sample_grid(fakes, nrow=len(fakes) // self.k, path=path, value_range=self.value_range)
+        elif x.shape[1] == 2:
+            _scatter(x.cpu().numpy(), w.argmax(1).cpu().numpy(), self._more_fakes(), path)
+
+    @torch.no_grad()
+    def _more_fakes(self) -> tuple[np.ndarray, np.ndarray]:
+        gen = torch.Generator().manual_seed(self.ctx.seed + 7919)
+        n = 200 * self.k
+        z = self.noise(n, gen)
+        c = torch.arange(n, device=self.device) % self.k
+        self.G.eval()
+        f = self.G(z, c).cpu().numpy()
+        self.G.train()
+        return f, c.cpu().numpy()
+
+    def assign(self, x: torch.Tensor) -> Assignment:
+        if self.G is None:
+            raise RuntimeError("assign() before fit()")
+        proba, feats = self._predict(x.to(torch.float32), features=self.p.bottleneck is not None)
+        proba_np = proba.cpu().numpy()
+        return Assignment(
+            labels=proba_np.argmax(1).astype(np.int64),
+            proba=proba_np,
+            features=None if feats is None else feats.numpy(),
+            extras={"em_iterations_done": self.iterations_done, "stopped_early": self.stopped_early,
+                    "semi_cap_hits": self.semi_cap_hits, "g_output": self.output,
+                    "noise_dim": self.noise_dim},
+        )
+
+
+def _scatter(x: np.ndarray, labels: np.ndarray, fakes: tuple[np.ndarray, np.ndarray], path: Path) -> None:
+    """2-D data: real points coloured by cluster (left), fakes coloured by class (right)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
+    axes[0].scatter(x[:, 0], x[:, 1], c=labels, s=3, cmap="tab10", vmin=0, vmax=9)
+    axes[0].set_title("real, coloured by cluster")
+    axes[1].scatter(fakes[0][:, 0], fakes[0][:, 1], c=fakes[1], s=3, cmap="tab10", vmin=0, vmax=9)
+    axes[1].set_title("G(z, c), coloured by c")
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    tmp.replace(path)

@@ -1,0 +1,137 @@
+"""Plumbing shared by the neural methods (GAN-EM and GANMM): seeding, NaN guard, checkpoints,
+the per-iteration log, sample grids and progress bars.
+
+Both training loops call these, so resuming, logging and failing behave the same for every method.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ganem.io import atomic_write_bytes
+
+
+class NonFiniteLoss(RuntimeError):
+    """A loss became NaN or inf; the run stops without writing metrics.json."""
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (CPU and CUDA); return a torch.Generator for the run's sampling.
+
+    On CPU the same seed then gives bit-identical predictions (deterministic algorithms are on).
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return torch.Generator().manual_seed(seed)
+
+
+def check_finite(losses: dict[str, torch.Tensor | float], iteration: int, step: int) -> None:
+    """Raise NonFiniteLoss naming the loss, EM iteration and step if any loss is NaN or inf."""
+    for name, value in losses.items():
+        v = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+        if not math.isfinite(v):
+            raise NonFiniteLoss(
+                f"loss {name} = {v} at iteration {iteration}, step {step}; the run is stopped and no "
+                "metrics.json is written. Lower the learning rates or check the input range."
+            )
+
+
+class Checkpointer:
+    """One checkpoint file per run, replaced atomically after every iteration.
+
+    The state is whatever the method needs to continue exactly: model and optimiser state dicts,
+    the E-step's w, the iteration counter and the RNG states (see ``rng_state``/``set_rng_state``).
+    """
+
+    def __init__(self, run_dir: Path, name: str = "checkpoint.pt"):
+        self.path = Path(run_dir) / name
+
+    def save(self, state: dict[str, Any]) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+
+    def load(self, device: torch.device | str = "cpu") -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        return torch.load(self.path, map_location=device, weights_only=False)
+
+
+def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
+    """Every RNG state a resumed run must restore to continue bit-identically."""
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
+    if generator is not None:
+        state["generator"] = generator.get_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = None) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if generator is not None and "generator" in state:
+        generator.set_state(state["generator"])
+
+
+class IterationLog:
+    """Append-only JSON-lines log, one record per iteration (losses, phi, changed fraction, ...).
+
+    ``truncate(n)`` drops records past iteration n, so a resumed run does not log twice.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps(record, default=_jsonable) + "\n")
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+    def truncate(self, n_iterations: int) -> None:
+        kept = [r for r in self.records() if r["iteration"] <= n_iterations]
+        text = "".join(json.dumps(r) + "\n" for r in kept)
+        atomic_write_bytes(self.path, text.encode())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON-serialisable: {type(value)}")
+
+
+def save_sample_grid(images: torch.Tensor, nrow: int, path: Path, value_range: tuple[float, float]) -> None:
+    """Save images (B, C, H, W) as one PNG grid, ``nrow`` images per row (one row per class)."""
+    from torchvision.utils import save_image
+
+    lo, hi = value_range
+    save_image(((images.detach().float().cpu() - lo) / (hi - lo)).clamp(0, 1), path, nrow=nrow, padding=2)
+
+
+def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "",
+             enabled: bool = True, leave: bool = True):
+    """A tqdm bar, silent when disabled (CI sets CI=true) so logs stay readable."""
+    return tqdm(iterable, total=total, desc=desc, disable=not enabled or bool(os.environ.get("CI")),
+                leave=leave, dynamic_ncols=True)

@@ -1,0 +1,62 @@
+"""Shared data fixtures: tiny files in the real on-disk formats, and a way to trust their md5s."""
+
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+from ganem.data import checksums
+
+
+@pytest.fixture
+def register_md5(monkeypatch):
+    """register_md5(dataset, key, content): make the checksum table accept generated content.
+
+    Generated files can never match the real md5s, so tests put their own into the (otherwise
+    untouched) table for the duration of one test and exercise the real check.
+    """
+
+    def register(dataset: str, key: str, content: bytes) -> None:
+        monkeypatch.setitem(checksums.EXPECTED_MD5[dataset], key, hashlib.md5(content).hexdigest())
+
+    return register
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """IDX encoding of a uint8 array: magic (0, 0, 0x08, ndim), big-endian dims, payload."""
+    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def write_idx_dataset(register_md5):
+    """write_idx_dataset(folder, dataset="mnist", n_train=12, n_test=5, gz=True) -> arrays.
+
+    Writes the four IDX files (the real names) with random images and labels 0..9, registers
+    their content md5s (unless register=False), and returns {"train": (images, labels), "test":
+    (images, labels)}.
+    """
+
+    def write(folder, dataset="mnist", n_train=12, n_test=5, gz=True, seed=0, register=True):
+        rng = np.random.default_rng(seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {}
+        for part, n, prefix in (("train", n_train, "train"), ("test", n_test, "t10k")):
+            images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+            labels = (np.arange(n) % 10).astype(np.uint8)
+            arrays[part] = (images, labels)
+            for stem, array in (
+                (f"{prefix}-images-idx3-ubyte", images),
+                (f"{prefix}-labels-idx1-ubyte", labels),
+            ):
+                content = idx_bytes(array)
+                if register:
+                    register_md5(dataset, stem, content)
+                if gz:
+                    (folder / f"{stem}.gz").write_bytes(gzip.compress(content))
+                else:
+                    (folder / stem).write_bytes(content)
+        return arrays
+
+    return write

@@ -1,0 +1,15 @@
+# Data stage: the only place anything is downloaded. Training jobs depend on the manifest, so they
+# never start before the files are present and verified (md5), and never download themselves.
+
+
+rule fetch_data:
+    output:
+        "data/manifests/{dataset}.json",
+    log:
+        "logs/data/{dataset}.log",
+    params:
+        data_dir=config["data_dir"],
+        download="--download" if config.get("download", True) else "--no-download",
+    shell:
+        "{PY} -m ganem fetch --dataset {wildcards.dataset} --data-dir {params.data_dir} "
+        "{params.download} --out {output} > {log} 2>&1"
