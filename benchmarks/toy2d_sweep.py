@@ -34,7 +34,7 @@ from ganem.model.method import GANEM, Params  # noqa: E402
 # The MLP settings proposed as the suite's default for toy data (quick.yaml snippet in docs/ganem.md).
 TOY_BASE = dict(
     em_iterations=10, p_epochs=5, q_steps=200, batch_size=64, e_batch_size=256,
-    mlp_hidden=64, mlp_depth=2, noise_dim=2, noise="uniform01",
+    mlp_hidden=128, mlp_depth=2, noise_dim=2, noise="normal",
 )
 
 VARIANTS: dict[str, dict] = {

@@ -79,10 +79,10 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
             raise ConfigError(f"{source}: table1.{column} has n_labels={spec['n_labels']} but "
                               f"datasets.{spec['dataset']} has no 'semi' splits; add them")
         for method, ks in spec["methods"].items():
+            _check_labels(config, source, f"table1.{column}", spec["dataset"], spec["n_labels"], ks)
             if spec["n_labels"] and not _method_class(method).supports_labels:
                 raise ConfigError(f"{source}: table1.{column}: method {method!r} cannot use labels; "
                                   "remove it from this semi-supervised column")
-            _check_labels(config, source, f"table1.{column}", spec["dataset"], spec["n_labels"], ks)
     used.update(config.get("toy2d", {}).get("datasets", []))
     for name in sorted(used):
         try:

@@ -90,7 +90,7 @@ def test_tflib_init_std():
     tflib_init(g, torch.Generator().manual_seed(0))
     w = g.net[0].weight  # deconv 256 -> 128, 5x5, stride 2
     fan_in, fan_out = 256 * 25 / 4, 128 * 25
-    assert float(w.std()) == pytest.approx((4 / (fan_in + fan_out)) ** 0.5, rel=0.02)
+    assert float(w.detach().std()) == pytest.approx((4 / (fan_in + fan_out)) ** 0.5, rel=0.02)
 
 
 # ----------------------------------------------------------------------------- optimiser

@@ -31,7 +31,7 @@ CHILD = textwrap.dedent("""
         x = torch.rand(120, 1, 28, 28, generator=g)
         x[:60, :, :14] *= 0.1
         y = np.r_[np.zeros(60, int), np.ones(60, int)]
-        params = make_params(Params, dict(iterations=30, pretrain_iterations=9, dim=4, batch_size=10,
+        params = make_params(Params, dict(iterations=24, pretrain_iterations=6, dim=4, batch_size=10,
                                           critic_iters=2, log_every=2, checkpoint_every=3,
                                           num_chose_schedule=[[0, 5], [10, 8]]), "methods.ganmm")
         ctx = RunContext(k=2, seed=7, run_dir=Path(run_dir), device=torch.device("cpu"), progress=False,
@@ -45,7 +45,7 @@ CHILD = textwrap.dedent("""
         main(sys.argv[1], sys.argv[2])
 """)
 
-ITERATIONS = 30
+ITERATIONS = 24
 
 
 def _start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
@@ -94,13 +94,13 @@ def test_resume_after_sigkill_is_exact(tmp_path):
 
     run_dir = tmp_path / "killed"
     ckpt = run_dir / "checkpoint.pt"
-    # 1st kill: during pretraining (its first checkpoint is at pretraining iteration 3 of 9)
+    # 1st kill: during pretraining (its first checkpoint is at pretraining iteration 3 of 6)
     p = _start(script, run_dir, tmp_path / "killed.npz")
     _kill_when(p, lambda: ckpt.exists())
     assert not (tmp_path / "killed.npz").exists()
     # 2nd kill: in the main loop, after a log record past the last checkpoint (log to be truncated)
     p = _start(script, run_dir, tmp_path / "killed.npz")
-    _kill_when(p, lambda: any(r["iteration"] >= 14 and r["iteration"] % 3 for r in _records(run_dir)))
+    _kill_when(p, lambda: any(r["iteration"] >= 12 and r["iteration"] % 3 for r in _records(run_dir)))
     assert not (tmp_path / "killed.npz").exists()
     assert max(r["iteration"] for r in _records(run_dir)) < ITERATIONS
     # restart to the end

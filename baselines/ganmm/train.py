@@ -453,7 +453,9 @@ class GANMMTrainer:
         self._fingerprint_cache = self._fingerprint(x)
 
         phase = "pretrain"
-        state = self.ckpt.load(self.device)
+        # loaded on the CPU: RNG states must stay CPU tensors (set_rng_state/Generator.set_state refuse
+        # CUDA tensors) and load_state_dict copies the weights onto the models' device
+        state = self.ckpt.load("cpu")
         if state is not None:
             phase = self._restore(state)
             self.t_start = time.time()

@@ -24,6 +24,7 @@ _CHOICES = {
     "estep_labels": ("phi", "uniform", "balanced"),
     "fake_units": ("all", "own"),
     "lipschitz": ("none", "clip", "spectral"),
+    "init": ("auto", "dcgan", "pytorch"),
 }
 
 
@@ -35,6 +36,7 @@ class Params:
     noise_dim: int | None = None  # None: 62 for 28x28/32x32 (App. B.1), 300-K for 64x64 (Table 6), 2 for vectors
     output: str = "auto"  # G output activation; auto: sigmoid for [0,1] data, tanh for [-1,1], linear for vectors
     bottleneck: int | None = None  # Sec. 5.4: k units before the E-net's output (1000, 100, 2); None = no layer
+    init: str = "auto"  # auto: N(0,0.02) (code, DCGAN) for images, PyTorch default for vectors | dcgan | pytorch
     mlp_hidden: int = 128  # vector data only: hidden units of G, D and E
     mlp_depth: int = 2  # vector data only: hidden layers of G, D and E
     lipschitz: str = "none"  # Sec. 4.4 names weight clipping on G (no value); code: none. none|clip|spectral

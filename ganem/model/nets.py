@@ -15,8 +15,11 @@ Architectures (all built from K, never a hard-coded 10):
 * vectors (N, D): small MLPs (``mlp_hidden`` units, ``mlp_depth`` hidden layers, LeakyReLU 0.2,
   no BatchNorm), for the 2-D toy mixtures.
 
-Initialisation as the authors' code (DCGAN convention): every Conv/ConvTranspose/Linear weight
-N(0, 0.02), bias 0; BatchNorm left at PyTorch's default (weight 1, bias 0).
+Initialisation (``init``): "dcgan" as the authors' code -- every Conv/ConvTranspose/Linear weight
+N(0, 0.02), bias 0; BatchNorm left at PyTorch's default (weight 1, bias 0) -- or "pytorch"
+(PyTorch's default Kaiming-uniform).  On the small MLPs, N(0, 0.02) makes G's output vary by
+~1e-4 across z at the start and G collapses to a point or a line (measured on two moons), so the
+suite's "auto" uses dcgan for images and pytorch for vectors.
 
 The bottleneck (Sec. 5.4) is a layer of k units inserted right before the E-net's output layer:
 Linear(k) (or, for 64x64, the 4x4 conv with k filters), BatchNorm, LeakyReLU(0.2) for images;
@@ -65,7 +68,7 @@ class Generator(nn.Module):
     """G(z, c): noise z (B, noise_dim) and class ids c (B,) -> samples; c enters as a one-hot."""
 
     def __init__(self, shape: tuple[int, ...], k: int, noise_dim: int, output: str,
-                 arch: str = "paper", mlp_hidden: int = 128, mlp_depth: int = 2):
+                 arch: str = "paper", mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan"):
         super().__init__()
         self.k, self.noise_dim, self.shape = k, noise_dim, tuple(shape)
         family = image_family(self.shape)
@@ -108,7 +111,8 @@ class Generator(nn.Module):
                 width = f
             layers += [nn.ConvTranspose2d(width, c_out, 4, 2, 1), _out_act(output)]
             self.net = nn.Sequential(*layers)
-        init_weights(self)
+        if init == "dcgan":
+            init_weights(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         onehot = nn.functional.one_hot(c, self.k).to(z.dtype)
@@ -123,7 +127,7 @@ class ConvClassifier(nn.Module):
     """
 
     def __init__(self, shape: tuple[int, ...], n_out: int, bottleneck: int | None = None,
-                 mlp_hidden: int = 128, mlp_depth: int = 2):
+                 mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan"):
         super().__init__()
         family = image_family(tuple(shape))
         self.bottleneck_dim = bottleneck
@@ -164,7 +168,8 @@ class ConvClassifier(nn.Module):
             else:
                 self.bottleneck = None
                 self.head = nn.Sequential(nn.Conv2d(1024, n_out, 4, 1, 0), nn.Flatten())
-        init_weights(self)
+        if init == "dcgan":
+            init_weights(self)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The activations right before the output layer (the bottleneck's when there is one)."""

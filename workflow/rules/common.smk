@@ -7,13 +7,16 @@ import sys
 from pathlib import Path
 
 import yaml
-from snakemake.utils import validate
+from snakemake.exceptions import WorkflowError
 
-from ganem.config import method_params, setting_name
-from ganem.config import validate as validate_semantics
+from ganem.config import ConfigError, method_params, setting_name, validate
 
-validate(config, schema="../schemas/config.schema.yaml")
-validate_semantics(config, source="snakemake config")
+# The JSON schema (workflow/schemas/config.schema.yaml) plus the semantic checks, in one pass that
+# names the offending key: the same validation `python -m ganem run` applies.
+try:
+    validate(config, source="config")
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
 NEURAL = {"ganem", "ganmm"}
