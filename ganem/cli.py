@@ -79,7 +79,134 @@ def _cmd_table1(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table1}
+def _add_celeba_table(sub, name: str, what: str) -> None:
+    p = sub.add_parser(name, help=f"aggregate CelebA run metrics into {what}")
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the celeba-* runs")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--md", type=Path, required=True)
+
+
+def _add_tables(sub) -> None:
+    _add_celeba_table(sub, "table2", "results/table2.csv and .md (averages over the attributes)")
+    _add_celeba_table(sub, "table3", "results/table3.csv and .md (one row per printed attribute row)")
+    p = sub.add_parser("toy2d", help="per-seed and mean/std errors of the 2-D toy runs")
+    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the toy-* runs")
+    p.add_argument("--csv", type=Path, required=True, help="per-seed rows (results/toy2d.csv)")
+    p.add_argument("--summary-csv", type=Path, required=True, help="mean/std per dataset x method")
+    p.add_argument("--md", type=Path, required=True)
+    p = sub.add_parser("runs", help="one row per run (method, dataset, setting, K, seed, error, ..., commit, device)")
+    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
+    p.add_argument("--csv", type=Path, required=True)
+    p = sub.add_parser("summary", help="every paper cell of Tables 1-3: paper vs measured and a verdict")
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--table1", type=Path, required=True)
+    p.add_argument("--table2", type=Path, default=None, help="omit when the config runs no CelebA")
+    p.add_argument("--table3", type=Path, default=None, help="omit when the config runs no CelebA")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--md", type=Path, required=True)
+
+
+def _add_figure(sub) -> None:
+    p = sub.add_parser("figure", aliases=["figures"], help="draw one figure (PNG and PDF) from finished runs")
+    kinds = p.add_subparsers(dest="kind", required=True)
+
+    def outputs(q) -> None:
+        q.add_argument("--png", type=Path, required=True)
+        q.add_argument("--pdf", type=Path, required=True)
+
+    q = kinds.add_parser("samples", help="Figs. 2, 3: a run's samples.png, one labelled row per class")
+    q.add_argument("--run", type=Path, required=True, help="run folder or its metrics.json")
+    q.add_argument("--title", default="")
+    outputs(q)
+    q = kinds.add_parser("tsne", help="Fig. 4: t-SNE (openTSNE) of the E-net features of several runs")
+    q.add_argument("--panel", nargs=2, action="append", required=True, metavar=("LABEL", "RUN"),
+                   help="panel title and run folder (or metrics.json); repeat per panel, in order")
+    q.add_argument("--max-points", type=int, default=5000, help="images embedded per panel (seeded subset)")
+    q.add_argument("--seed", type=int, default=0)
+    outputs(q)
+    q = kinds.add_parser("iterations", help="error per iteration (monitor_error), mean and band over seeds")
+    q.add_argument("--metrics", type=Path, nargs="+", required=True)
+    outputs(q)
+    q = kinds.add_parser("spread", help="final error of every seed per method and column (strip + box)")
+    q.add_argument("--metrics", type=Path, nargs="+", required=True)
+    q.add_argument("--table1", type=Path, default=None, help="results/table1.csv: paper values beside")
+    outputs(q)
+    q = kinds.add_parser("toy2d", help="2-D mixtures: true classes, each method's clusters, GAN-EM samples")
+    q.add_argument("--metrics", type=Path, nargs="+", required=True)
+    outputs(q)
+    q = kinds.add_parser("celeba", help="Table 3 per attribute: paper vs measured")
+    q.add_argument("--table3", type=Path, required=True)
+    outputs(q)
+
+
+def _cmd_table2(args) -> int:
+    from ganem.config import load_config
+    from ganem.tables import write_table2
+
+    write_table2(load_config(args.config), args.metrics, args.csv, args.md)
+    print(f"wrote {args.csv} and {args.md}")
+    return 0
+
+
+def _cmd_table3(args) -> int:
+    from ganem.config import load_config
+    from ganem.tables import write_table3
+
+    write_table3(load_config(args.config), args.metrics, args.csv, args.md)
+    print(f"wrote {args.csv} and {args.md}")
+    return 0
+
+
+def _cmd_toy2d(args) -> int:
+    from ganem.tables import write_toy2d
+
+    write_toy2d(args.metrics, args.csv, args.summary_csv, args.md)
+    print(f"wrote {args.csv}, {args.summary_csv} and {args.md}")
+    return 0
+
+
+def _cmd_runs(args) -> int:
+    from ganem.tables import write_runs
+
+    table = write_runs(args.metrics, args.csv)
+    print(f"wrote {args.csv} ({len(table)} runs)")
+    return 0
+
+
+def _cmd_summary(args) -> int:
+    from ganem.config import load_config
+    from ganem.summary import write_summary
+
+    frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md)
+    counts = ", ".join(f"{v}: {n}" for v, n in frame["verdict"].value_counts().items())
+    print(f"wrote {args.csv} and {args.md} ({counts})")
+    return 0
+
+
+def _cmd_figure(args) -> int:
+    from ganem import figures
+
+    if args.kind == "samples":
+        figures.samples_figure(args.run, args.png, args.pdf, title=args.title)
+    elif args.kind == "tsne":
+        figures.tsne_figure([(label, run) for label, run in args.panel], args.png, args.pdf,
+                            max_points=args.max_points, seed=args.seed)
+    elif args.kind == "iterations":
+        figures.iterations_figure(args.metrics, args.png, args.pdf)
+    elif args.kind == "spread":
+        figures.spread_figure(args.metrics, args.png, args.pdf, table1_csv=args.table1)
+    elif args.kind == "toy2d":
+        figures.toy2d_figure(args.metrics, args.png, args.pdf)
+    elif args.kind == "celeba":
+        figures.celeba_figure(args.table3, args.png, args.pdf)
+    print(f"wrote {args.png} and {args.pdf}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table1, "table2": _cmd_table2,
+            "table3": _cmd_table3, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
+            "figure": _cmd_figure, "figures": _cmd_figure}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_fetch, _add_table1):
+    for add in (_add_run, _add_fetch, _add_table1, _add_tables, _add_figure):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -3,6 +3,7 @@
 # beyond naming files.
 import hashlib
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -49,5 +50,177 @@ def table1_runs():
     ]
 
 
+# ---------------------------------------------------------------------------------------------
+# Tables 2 and 3 (CelebA), the toy 2-D experiment, the Fig. 4 variant runs
+# ---------------------------------------------------------------------------------------------
+CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings -> n_labels
+FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
+FIG4_DEFAULT_SUPERVISED_BOTTLENECK = 100
+
+
+def first_seed(seeds=None):
+    """The seed whose run a single-run figure shows: 0 when configured, else the smallest."""
+    seeds = config["seeds"] if seeds is None else seeds
+    return 0 if 0 in seeds else min(seeds)
+
+
+def celeba_attributes():
+    from ganem.data import CELEBA_ATTRIBUTES
+
+    spec = config.get("celeba") or {}
+    attrs = spec.get("attributes", [])
+    return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
+
+
+def celeba_runs():
+    """metrics.json of every CelebA run (K=2, one dataset celeba-<Attribute> per attribute)."""
+    spec = config.get("celeba") or {}
+    return [
+        f"{run_dir(method, f'celeba-{attr}', CELEBA_N_LABELS[setting], 2, seed)}/metrics.json"
+        for setting, sspec in spec.get("settings", {}).items()
+        for method in sspec["methods"]
+        for attr in celeba_attributes()
+        for seed in config["seeds"]
+    ]
+
+
+def toy2d_runs():
+    """metrics.json of every run of the 2-D toy experiment (K=2, unsupervised, its own seeds)."""
+    spec = config.get("toy2d") or {}
+    return [
+        f"{run_dir(method, dataset, 0, 2, seed)}/metrics.json"
+        for dataset in spec.get("datasets", [])
+        for method in spec.get("methods", [])
+        for seed in spec.get("seeds", [])
+    ]
+
+
+def variant_dir(variant, dataset, n_labels, k, seed):
+    """Fig. 4 runs differ from the Table 1 runs only in GAN-EM parameters, so they live apart."""
+    return f"results/variants/{variant}/ganem/{dataset}/{setting_name(n_labels)}/K{k}/seed{seed}"
+
+
+def fig4_panels():
+    """[(panel title, metrics.json)] of Fig. 4 in the paper's order, [] when the config has no fig4."""
+    spec = config.get("fig4")
+    if not spec:
+        return []
+    dataset, k = spec["dataset"], spec.get("k", 10)
+    seed = spec.get("seed", first_seed())
+    panels = []
+    if spec.get("supervised"):
+        sup = spec["supervised"]
+        dim = sup.get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
+        panels.append((f"supervised reference, k={dim}",
+                       f"{variant_dir('supervised', dataset, sup['n_labels'], k, seed)}/metrics.json"))
+    for dim in spec.get("bottlenecks", FIG4_DEFAULT_BOTTLENECKS):
+        panels.append((f"unsupervised, k={dim}", f"{variant_dir(f'bottleneck{dim}', dataset, 0, k, seed)}/metrics.json"))
+    return panels
+
+
+def fig4_panel_args():
+    """`--panel LABEL METRICS` options of `python -m ganem figure tsne`, in panel order."""
+    return " ".join(f"--panel {shlex.quote(label)} {path}" for label, path in fig4_panels())
+
+
+def variant_overrides(variant, dataset):
+    """The `--set` options that turn a plain GAN-EM run into a Fig. 4 variant (dataset-level keys,
+    so they win over any global or family methods.ganem setting)."""
+    key = f"datasets.{dataset}.methods.ganem"
+    if variant == "supervised":
+        dim = config["fig4"]["supervised"].get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
+        return f"--set {key}.supervised_reference=true --set {key}.bottleneck={dim}"
+    return f"--set {key}.bottleneck={int(variant.removeprefix('bottleneck'))}"
+
+
+def all_runs():
+    """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
+    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + [m for _, m in fig4_panels()]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures. Rule: a figure whose runs this config does not enable is NOT a target -- `all` does not
+# ask for it, and asking for it by name fails at DAG time with the reason (never a silent skip,
+# never a placeholder image). Single-run figures show the run of first_seed().
+# ---------------------------------------------------------------------------------------------
+FIG2_PANELS = {  # panel -> (Table 1 columns to take GAN-EM from, first configured wins; title)
+    "mnist_unsup": (["mnist_unsup"], "Fig. 2: GAN-EM samples, MNIST unsupervised"),
+    "mnist_semi": (["mnist_100", "mnist_1000"], "Fig. 2: GAN-EM samples, MNIST semi-supervised"),
+    "svhn": (["svhn_1000"], "Fig. 2b: GAN-EM samples, SVHN semi-supervised"),
+}
+FIG3_PANELS = {  # panel -> (CelebA attribute, title)
+    "hat": ("Wearing_Hat", "Fig. 3a: GAN-EM samples after clustering CelebA on 'hat' (Wearing_Hat)"),
+    "glasses": ("Eyeglasses", "Fig. 3b: GAN-EM samples after clustering CelebA on 'glasses' (Eyeglasses)"),
+}
+
+
+def fig2_run(panel):
+    """metrics.json of the GAN-EM run shown in a Fig. 2 panel (K=10 if run, else the smallest K)."""
+    for column in FIG2_PANELS[panel][0]:
+        spec = config["table1"].get(column)
+        if spec and "ganem" in spec["methods"]:
+            ks = spec["methods"]["ganem"]
+            k = 10 if 10 in ks else min(ks)
+            return f"{run_dir('ganem', spec['dataset'], spec['n_labels'], k, first_seed())}/metrics.json"
+    return None
+
+
+def fig3_run(panel):
+    attr = FIG3_PANELS[panel][0]
+    spec = config.get("celeba") or {}
+    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes():
+        return f"{run_dir('ganem', f'celeba-{attr}', 0, 2, first_seed())}/metrics.json"
+    return None
+
+
+def neural_table1_runs():
+    return [m for m in table1_runs() if m.split("/")[2] in NEURAL]
+
+
+FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
+    **{f"fig2_{p}": (lambda p=p: fig2_run(p), f"GAN-EM in table1.{' or table1.'.join(FIG2_PANELS[p][0])}")
+       for p in FIG2_PANELS},
+    **{f"fig3_{p}": (lambda p=p: fig3_run(p), f"GAN-EM under celeba.settings.unsup with {FIG3_PANELS[p][0]} "
+                                              "among celeba.attributes") for p in FIG3_PANELS},
+    "fig4_tsne": (lambda: [m for _, m in fig4_panels()], "a fig4 section (dataset, bottlenecks, supervised)"),
+    "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
+    "seed_spread": (table1_runs, "at least one method in a table1 column"),
+    "toy2d": (toy2d_runs, "a toy2d section"),
+    "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
+}
+
+
+def figure_inputs(name):
+    """Inputs of a figure; a WorkflowError naming the missing config when it is not a target."""
+    found, needs = FIGURE_NEEDS[name]
+    found = found()
+    if not found:
+        raise WorkflowError(f"figures/{name}.png is not a target of this config: it needs {needs}. "
+                            "`all` does not ask for it; add that to the config to draw it.")
+    return found
+
+
+def figure_targets():
+    return [f"figures/{name}.{ext}" for name, (found, _) in FIGURE_NEEDS.items() if found()
+            for ext in ("png", "pdf")]
+
+
+def table_targets():
+    targets = ["results/table1.csv", "results/table1.md"]
+    if config.get("celeba"):
+        targets += ["results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
+    if config.get("toy2d"):
+        targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
+    return targets
+
+
+def summary_inputs(wildcards):
+    """Table 1 always; Tables 2 and 3 when the config runs CelebA (else their cells read 'not in this config')."""
+    inputs = {"table1": "results/table1.csv"}
+    if config.get("celeba"):
+        inputs.update(table2="results/table2.csv", table3="results/table3.csv")
+    return inputs
+
+
 def all_targets():
-    return ["results/table1.csv", "results/table1.md"]
+    return table_targets() + ["results/summary.csv", "results/summary.md", "results/runs.csv"] + figure_targets()
