@@ -11,7 +11,7 @@ from ganem.data import fetching, mnist
 
 
 def test_names_and_splits():
-    assert data.DATASETS == ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba")
+    assert data.DATASETS == ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba", "toy")
     assert len(data.CELEBA_ATTRIBUTES) == 40 and data.CELEBA_ATTRIBUTES[20] == "Male"
     for name in ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba-Eyeglasses", "celeba-Young"):
         data.check_name(name)
@@ -25,6 +25,21 @@ def test_names_and_splits():
         data.splits("celeba")
     with pytest.raises(data.DataError, match=r"unknown split 'validation'; valid: train, val"):
         data.load("mnist", "validation", "/nonexistent")
+
+
+def test_toy_mixtures_are_fixed_and_named():
+    for shape in ("moons", "circles", "moons_apart"):
+        a = data.load(f"toy-{shape}", "all", None)
+        b = data.load(f"toy-{shape}", "all", None)
+        assert a.x.shape == (1000, 2) and a.n_classes == 2 and (a.y == b.y).all()
+        assert (a.x == b.x).all() and sorted(set(a.y.tolist())) == [0, 1]
+    moons, apart = data.load("toy-moons", "all", None), data.load("toy-moons_apart", "all", None)
+    # pulled apart: the two class means are further from each other than in the plain moons
+    gap = lambda s: float((s.x[s.y == 0].mean(0) - s.x[s.y == 1].mean(0)).norm())
+    assert gap(apart) > gap(moons) + 1.0
+    with pytest.raises(data.DataError, match="valid: toy-moons, toy-circles, toy-moons_apart"):
+        data.check_name("toy-spirals")
+    assert data.fetch("toy-moons", None, download=False)["files"] == []
 
 
 def test_balanced_subset_properties():

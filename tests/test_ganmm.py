@@ -298,3 +298,26 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="at least"):
         GANMM(make_params(Params, TINY, "m"), RunContext(k=20, seed=0, run_dir=tmp_path / "k",
                                                         device=torch.device("cpu"), progress=False)).fit(x)
+
+
+# ----------------------------------------------------------------------------- batched (vmap) computation
+def test_batched_matches_loop(tmp_path):
+    """Same algorithm and random numbers: only float rounding may differ."""
+    _, loop = fit_tiny(tmp_path / "loop", seed=5, k=3)
+    _, bat = fit_tiny(tmp_path / "bat", seed=5, k=3, batched=True)
+    np.testing.assert_array_equal(loop.labels, bat.labels)
+    np.testing.assert_allclose(loop.proba, bat.proba, atol=1e-5)
+    la = [json.loads(s) for s in (tmp_path / "loop" / "iterations.jsonl").read_text().splitlines()]
+    lb = [json.loads(s) for s in (tmp_path / "bat" / "iterations.jsonl").read_text().splitlines()]
+    assert [r["cluster_sizes"] for r in la] == [r["cluster_sizes"] for r in lb]
+    np.testing.assert_allclose([r["loss_d"] for r in la], [r["loss_d"] for r in lb], atol=1e-5)
+
+
+def test_batched_resume_is_exact(tmp_path):
+    """A batched run stopped at its checkpoint (iteration 2) and continued to 4 equals a straight run."""
+    _, straight = fit_tiny(tmp_path / "a", batched=True)
+    fit_tiny(tmp_path / "b", batched=True, iterations=2)
+    _, resumed = fit_tiny(tmp_path / "b", batched=True)
+    np.testing.assert_array_equal(straight.proba, resumed.proba)
+    with pytest.raises(ValueError, match="batched"):
+        fit_tiny(tmp_path / "b", batched=False)

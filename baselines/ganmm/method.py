@@ -40,6 +40,9 @@ class Params:
     noise_dim: int = 128  # z ~ N(0, 1)^noise_dim
     dim: int = 64  # width: convolutions dim / 2dim / 4dim (original DIM = 64)
     output_activation: str = "auto"  # auto: sigmoid for [0,1] images (original), tanh for [-1,1] | sigmoid | tanh
+    # --- computation ---
+    batched: bool = False  # False: a Python loop over the K GANs (as the original) | True: the K GANs as stacked
+    #   parameters in one vmapped call per step (same algorithm and random numbers; float rounding differs)
     # --- bookkeeping (no effect on the result) ---
     log_every: int = 100  # iterations.jsonl record every log_every iterations (original logs every 100)
     checkpoint_every: int = 1000  # checkpoint.pt and samples.png (original saved the TF model every 5,000)
@@ -68,7 +71,7 @@ class Params:
                               ("proba_refresh", ("auto", "lazy", "full"))):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {list(choices)}, got {getattr(self, name)!r}")
-        for name in ("clip_in_pretrain", "classifier_double_softmax"):
+        for name in ("clip_in_pretrain", "classifier_double_softmax", "batched"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         self.num_chose_schedule = _schedule(self.num_chose_schedule, self.batch_size)

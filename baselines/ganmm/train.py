@@ -21,6 +21,7 @@ run restarts bit-identically.  The sample grid uses a generator of its own.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -93,6 +94,50 @@ def make_optimizer(params, lr: float, kind: str):
     if kind == "tf":
         return TFRMSprop(params, lr)
     return torch.optim.RMSprop(params, lr=lr)
+
+
+class Stack:
+    """K networks of one architecture as stacked parameters (K, ...), evaluated in one call with
+    torch.func.vmap + functional_call (convolutions become grouped convolutions).  Used when
+    ``Params.batched``; each network's computation is the same as when it runs on its own."""
+
+    def __init__(self, modules: list[torch.nn.Module]):
+        from torch.func import functional_call, stack_module_state, vmap
+
+        self.k = len(modules)
+        self.base = copy.deepcopy(modules[0]).to("meta")
+        self.params, self.buffers = stack_module_state(modules)
+        if self.buffers:
+            raise ValueError("Stack expects networks without buffers (BatchNorm without running stats)")
+
+        def one(params, buffers, x):
+            return functional_call(self.base, (params, buffers), (x,))
+
+        self._call = vmap(one)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (K, B, ...) -> (K, B, ...): network i on x[i]."""
+        return self._call(self.params, self.buffers, x)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.params.values())
+
+    def requires_grad_(self, flag: bool) -> None:
+        for p in self.params.values():
+            p.requires_grad_(flag)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: p.detach().clone() for name, p in self.params.items()}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for name, p in self.params.items():
+            p.copy_(state[name])
+
+    @torch.no_grad()
+    def clip_(self, value: float) -> None:
+        for p in self.params.values():
+            p.clamp_(-value, value)
 
 
 # ---------------------------------------------------------------------------------------- pieces
@@ -243,9 +288,28 @@ class GANMMTrainer:
         self.C = Classifier(self.shape, k, p.dim)
         tflib_init(self.C, gen)
         self.C.to(self.device)
-        self.opt_g = [make_optimizer(g.parameters(), p.lr_g, p.optimizer) for g in self.G]
-        self.opt_d = [make_optimizer(d.parameters(), p.lr_d, p.optimizer) for d in self.D]
         self.opt_c = make_optimizer(self.C.parameters(), p.lr_c, p.optimizer)
+        if p.batched:
+            # the K networks become one stacked set of parameters; the per-GAN modules are dropped
+            self.Gs, self.Ds = Stack(self.G), Stack(self.D)
+            self.G = self.D = None
+            self.opt_gs = make_optimizer(self.Gs.parameters(), p.lr_g, p.optimizer)
+            self.opt_ds = make_optimizer(self.Ds.parameters(), p.lr_d, p.optimizer)
+        else:
+            self.opt_g = [make_optimizer(g.parameters(), p.lr_g, p.optimizer) for g in self.G]
+            self.opt_d = [make_optimizer(d.parameters(), p.lr_d, p.optimizer) for d in self.D]
+
+    def n_parameters(self) -> int:
+        nets = [self.Gs, self.Ds] if self.p.batched else self.G + self.D
+        return sum(q.numel() for net in nets for q in net.parameters()) + sum(
+            q.numel() for q in self.C.parameters())
+
+    @torch.no_grad()
+    def _sample_all(self, z: torch.Tensor) -> torch.Tensor:
+        """z (K, B, noise_dim) -> fakes (K, B, C, H, W), G_i on z[i]."""
+        if self.p.batched:
+            return self.Gs(z)
+        return torch.stack([g(z[i]) for i, g in enumerate(self.G)])
 
     def _fingerprint(self, x: torch.Tensor) -> dict[str, Any]:
         params = dataclasses.asdict(self.p)
@@ -259,20 +323,20 @@ class GANMMTrainer:
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.p.noise_dim, generator=self.noise_gen, device=self.device)
 
-    def _g_step(self, i: int) -> torch.Tensor:
+    def _g_step(self, i: int, z: torch.Tensor) -> torch.Tensor:
         G, D = self.G[i], self.D[i]
         D.requires_grad_(False)  # only G's parameters are updated (TF's var_list)
-        loss = -D(G(self._noise(self.p.batch_size))).mean()
+        loss = -D(G(z)).mean()
         self.opt_g[i].zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g[i].step()
         D.requires_grad_(True)
         return loss.detach()
 
-    def _d_step(self, i: int, real: torch.Tensor, clip: bool) -> torch.Tensor:
+    def _d_step(self, i: int, real: torch.Tensor, z: torch.Tensor, clip: bool) -> torch.Tensor:
         G, D = self.G[i], self.D[i]
         with torch.no_grad():
-            fake = G(self._noise(self.p.batch_size))
+            fake = G(z)
         # two separate critic calls: BatchNorm statistics of the fake and the real batch are separate
         loss = D(fake).mean() - D(real).mean()
         self.opt_d[i].zero_grad(set_to_none=True)
@@ -285,8 +349,7 @@ class GANMMTrainer:
     def _c_steps(self) -> torch.Tensor:
         """The original's MNN training: one batch of fakes from each G (all drawn first), then one
         classifier step per batch with target = the generator's index."""
-        with torch.no_grad():
-            fakes = [g(self._noise(self.p.batch_size)) for g in self.G]
+        fakes = self._sample_all(torch.stack([self._noise(self.p.batch_size) for _ in range(self.k)]))
         total = torch.zeros((), device=self.device)
         for i, fake in enumerate(fakes):
             logits = self.C(fake)
@@ -335,10 +398,8 @@ class GANMMTrainer:
         return {
             "version": CHECKPOINT_VERSION, "fingerprint": self._fingerprint_cache,
             "phase": phase, "pretrain_done": self.pretrain_done, "iteration": self.iterations_done,
-            "G": [g.state_dict() for g in self.G], "D": [d.state_dict() for d in self.D],
-            "C": self.C.state_dict(),
-            "opt_g": [o.state_dict() for o in self.opt_g], "opt_d": [o.state_dict() for o in self.opt_d],
-            "opt_c": self.opt_c.state_dict(),
+            **self._gan_state(),
+            "C": self.C.state_dict(), "opt_c": self.opt_c.state_dict(),
             "stream": self.stream.state_dict(), "split": self.split, "split_pos": list(self.split_pos),
             "rng": rng_state(self.gen), "noise_gen": self.noise_gen.get_state(),
             "window": self.window, "prev_labels": self.prev_labels, "elapsed": self._elapsed(),
@@ -352,11 +413,16 @@ class GANMMTrainer:
             raise ValueError(
                 f"{self.ckpt.path} was written by a different run (differs in {diff + other}); delete it "
                 "(or the run folder) to start afresh")
-        for net, sd in zip(self.G + self.D, state["G"] + state["D"]):
-            net.load_state_dict(sd)
+        if self.p.batched:
+            for obj, key in ((self.Gs, "G"), (self.Ds, "D"), (self.opt_gs, "opt_g"), (self.opt_ds, "opt_d")):
+                obj.load_state_dict(state[key])
+        else:
+            for net, sd in zip(self.G + self.D, state["G"] + state["D"]):
+                net.load_state_dict(sd)
+            for o, sd in zip(self.opt_g + self.opt_d, state["opt_g"] + state["opt_d"]):
+                o.load_state_dict(sd)
         self.C.load_state_dict(state["C"])
-        for o, sd in zip(self.opt_g + self.opt_d + [self.opt_c], state["opt_g"] + state["opt_d"] + [state["opt_c"]]):
-            o.load_state_dict(sd)
+        self.opt_c.load_state_dict(state["opt_c"])
         self.stream.load_state_dict(state["stream"])
         self.split = state["split"]
         self.split_pos = list(state["split_pos"])
@@ -368,6 +434,13 @@ class GANMMTrainer:
         self.pretrain_done = state["pretrain_done"]
         self.iterations_done = state["iteration"]
         return state["phase"]
+
+    def _gan_state(self) -> dict[str, Any]:
+        if self.p.batched:  # stacked tensors (K, ...); the fingerprint keeps them from a loop-mode run
+            return {"G": self.Gs.state_dict(), "D": self.Ds.state_dict(),
+                    "opt_g": self.opt_gs.state_dict(), "opt_d": self.opt_ds.state_dict()}
+        return {"G": [g.state_dict() for g in self.G], "D": [d.state_dict() for d in self.D],
+                "opt_g": [o.state_dict() for o in self.opt_g], "opt_d": [o.state_dict() for o in self.opt_d]}
 
     def _save(self, phase: str, x: torch.Tensor) -> None:
         self._save_samples()
@@ -388,7 +461,8 @@ class GANMMTrainer:
         n = max(w["n"], 1)
         empty = w["n"] == 0  # e.g. pretrain_iterations = 0
         labels = self._all_log_proba(x).argmax(1)
-        changed = None if self.prev_labels is None else float((labels != self.prev_labels).float().mean())
+        changed = (None if self.prev_labels is None
+                   else round(float((labels != self.prev_labels).double().mean()), 6))
         now = self._elapsed()
         d = [v / n for v in w["loss_d"]]
         record: dict[str, Any] = {
@@ -418,12 +492,14 @@ class GANMMTrainer:
     def _save_samples(self) -> None:
         """One row per GAN: the first GRID_COLUMNS of a batch_size batch (BatchNorm uses batch
         statistics, so G is always sampled in batches of the training size), fixed noise."""
-        rows = [g(self.grid_z)[:GRID_COLUMNS] for g in self.G]
-        save_sample_grid(torch.cat(rows), nrow=GRID_COLUMNS, path=self.run_dir / "samples.png",
+        fakes = self._sample_all(self.grid_z.expand(self.k, *self.grid_z.shape))[:, :GRID_COLUMNS]
+        save_sample_grid(fakes.reshape(-1, *fakes.shape[2:]), nrow=GRID_COLUMNS, path=self.run_dir / "samples.png",
                          value_range=self.value_range)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x: torch.Tensor) -> None:
+    def setup(self, x: torch.Tensor) -> torch.Tensor:
+        """Check the images, seed, build the K GANs and the classifier, the initial split and the
+        data stream; return the images on the device.  (No checkpoint is read here.)"""
         p, k = self.p, self.k
         if x.dim() != 4:
             raise ValueError(f"GANMM takes images (N, C, H, W), got a tensor of shape {tuple(x.shape)}")
@@ -451,7 +527,99 @@ class GANMMTrainer:
         self.t_start = time.time()
         self.window = self._new_window()
         self._fingerprint_cache = self._fingerprint(x)
+        return x
 
+    def pretrain_iteration(self, x: torch.Tensor, it: int) -> None:
+        """One pretraining iteration: for GAN i, one G step then critic_iters critic steps on the
+        next batches of chunk i (cycled in order; no weight clipping unless clip_in_pretrain)."""
+        p, k = self.p, self.k
+        zg, zd, idx = self._plan(lambda i: self._next_chunk_batch(i))
+        d_acc, g_acc = self._train_gans(x, zg, zd, idx, clip=p.clip_in_pretrain)
+        check_finite({f"pretrain loss_d[{i}]": d_acc[i] for i in range(k)}
+                     | {f"pretrain loss_g[{i}]": g_acc[i] for i in range(k)}, 0, it)
+        self._accumulate(d_acc, g_acc, None)
+        self.pretrain_done = it + 1
+
+    def main_iteration(self, x: torch.Tensor, t: int) -> int:
+        """Main-loop iteration t (0-based): the classifier's E-step, then for every GAN one G step
+        and critic_iters critic steps on epsilon-mixed batches.  Returns num_chose."""
+        p, k = self.p, self.k
+        loss_c = self._c_steps()
+        check_finite({"loss_c": loss_c}, t + 1, 0)
+        self._invalidate_cache(x)
+        nc = num_chose_at(p.num_chose_schedule, t)
+
+        def batch(i: int) -> torch.Tensor:
+            idx, drawn = mix_batch(self.stream.next, lambda j: self._cached_log_proba(x, j),
+                                   i, nc, p.batch_size, self.gen)
+            self.window["drawn"] += drawn
+            self.window["critic_batches"] += 1
+            return idx
+
+        zg, zd, idx = self._plan(batch)
+        d_acc, g_acc = self._train_gans(x, zg, zd, idx, clip=True)
+        check_finite({f"loss_d[{i}]": d_acc[i] for i in range(k)}
+                     | {f"loss_g[{i}]": g_acc[i] for i in range(k)}, t + 1, p.critic_iters)
+        self._accumulate(d_acc, g_acc, loss_c)
+        self.iterations_done = t + 1
+        return nc
+
+    def _next_chunk_batch(self, i: int) -> torch.Tensor:
+        idx = self.split[i, self.split_pos[i]]
+        self.split_pos[i] = (self.split_pos[i] + 1) % self.split.shape[1]
+        return idx
+
+    def _plan(self, real_batch: Callable[[int], torch.Tensor]):
+        """The noise and the real batches of one pass over the K GANs, drawn in the original's order
+        (GAN by GAN: G noise, then per critic step its real batch and its noise).  Neither depends on
+        the GANs' weights (the classifier is fixed during the pass), so drawing them first changes
+        nothing, and the loop and the batched computation see the same numbers."""
+        p, k = self.p, self.k
+        zg = torch.empty(k, p.batch_size, p.noise_dim, device=self.device)
+        zd = torch.empty(k, p.critic_iters, p.batch_size, p.noise_dim, device=self.device)
+        idx = torch.empty(k, p.critic_iters, p.batch_size, dtype=torch.long)
+        for i in range(k):
+            zg[i] = self._noise(p.batch_size)
+            for r in range(p.critic_iters):
+                idx[i, r] = real_batch(i)
+                zd[i, r] = self._noise(p.batch_size)
+        return zg, zd, idx.to(self.device)
+
+    def _train_gans(self, x, zg, zd, idx, clip: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per GAN: one G step on zg[i], then critic steps r on (x[idx[i, r]], zd[i, r]).
+        Returns the summed critic losses and the G losses, shape (K,)."""
+        p, k = self.p, self.k
+        d_acc = torch.zeros(k, device=self.device)
+        g_acc = torch.zeros(k, device=self.device)
+        if not p.batched:
+            for i in range(k):
+                g_acc[i] += self._g_step(i, zg[i])
+                for r in range(p.critic_iters):
+                    d_acc[i] += self._d_step(i, x[idx[i, r]], zd[i, r], clip)
+            return d_acc, g_acc
+        # batched: all K G steps at once, then critic step r of all K GANs at once
+        self.Ds.requires_grad_(False)
+        g_losses = -self.Ds(self.Gs(zg)).mean(1)
+        self.opt_gs.zero_grad(set_to_none=True)
+        g_losses.sum().backward()  # GAN i's parameters only get GAN i's gradient
+        self.opt_gs.step()
+        self.Ds.requires_grad_(True)
+        g_acc += g_losses.detach()
+        for r in range(p.critic_iters):
+            with torch.no_grad():
+                fake = self.Gs(zd[:, r])
+            d_losses = self.Ds(fake).mean(1) - self.Ds(x[idx[:, r]]).mean(1)
+            self.opt_ds.zero_grad(set_to_none=True)
+            d_losses.sum().backward()
+            self.opt_ds.step()
+            if clip:
+                self.Ds.clip_(p.clip_value)
+            d_acc += d_losses.detach()
+        return d_acc, g_acc
+
+    def fit(self, x: torch.Tensor) -> None:
+        p, k = self.p, self.k
+        x = self.setup(x)
         phase = "pretrain"
         # loaded on the CPU: RNG states must stay CPU tensors (set_rng_state/Generator.set_state refuse
         # CUDA tensors) and load_state_dict copies the weights onto the models' device
@@ -478,18 +646,7 @@ class GANMMTrainer:
         # ---- pretraining: GAN i on chunk i of the initial split
         if phase == "pretrain":
             for it in range(self.pretrain_done, p.pretrain_iterations):
-                d_acc = [torch.zeros((), device=self.device) for _ in range(k)]
-                g_acc = [torch.zeros((), device=self.device) for _ in range(k)]
-                for i in range(k):
-                    g_acc[i] += self._g_step(i)
-                    for _ in range(p.critic_iters):
-                        idx = self.split[i, self.split_pos[i]]
-                        self.split_pos[i] = (self.split_pos[i] + 1) % self.split.shape[1]
-                        d_acc[i] += self._d_step(i, x[idx.to(self.device)], clip=p.clip_in_pretrain)
-                check_finite({f"pretrain loss_d[{i}]": d_acc[i] for i in range(k)}
-                             | {f"pretrain loss_g[{i}]": g_acc[i] for i in range(k)}, 0, it)
-                self._accumulate(d_acc, g_acc, None)
-                self.pretrain_done = it + 1
+                self.pretrain_iteration(x, it)
                 bar.update(1)
                 if self.pretrain_done % p.checkpoint_every == 0 and self.pretrain_done < p.pretrain_iterations:
                     self._save("pretrain", x)
@@ -500,24 +657,7 @@ class GANMMTrainer:
 
         # ---- main loop (epsilon-EM)
         for t in range(self.iterations_done, p.iterations):
-            loss_c = self._c_steps()
-            check_finite({"loss_c": loss_c}, t + 1, 0)
-            self._invalidate_cache(x)
-            nc = num_chose_at(p.num_chose_schedule, t)
-            d_acc = [torch.zeros((), device=self.device) for _ in range(k)]
-            g_acc = [torch.zeros((), device=self.device) for _ in range(k)]
-            for i in range(k):
-                g_acc[i] += self._g_step(i)
-                for _ in range(p.critic_iters):
-                    idx, drawn = mix_batch(self.stream.next, lambda j: self._cached_log_proba(x, j),
-                                           i, nc, p.batch_size, self.gen)
-                    self.window["drawn"] += drawn
-                    self.window["critic_batches"] += 1
-                    d_acc[i] += self._d_step(i, x[idx.to(self.device)], clip=True)
-            check_finite({f"loss_d[{i}]": d_acc[i] for i in range(k)}
-                         | {f"loss_g[{i}]": g_acc[i] for i in range(k)}, t + 1, p.critic_iters)
-            self._accumulate(d_acc, g_acc, loss_c)
-            self.iterations_done = t + 1
+            nc = self.main_iteration(x, t)
             bar.update(1)
             last = self.iterations_done == p.iterations
             if self.iterations_done % p.log_every == 0 or last:
@@ -531,9 +671,10 @@ class GANMMTrainer:
     def _accumulate(self, d_acc, g_acc, loss_c) -> None:
         w = self.window
         ci = self.p.critic_iters
+        d, g = d_acc.tolist(), g_acc.tolist()
         for i in range(self.k):
-            w["loss_d"][i] += float(d_acc[i]) / ci
-            w["loss_g"][i] += float(g_acc[i])
+            w["loss_d"][i] += d[i] / ci
+            w["loss_g"][i] += g[i]
         if loss_c is not None:
             w["loss_c"] += float(loss_c)
         w["n"] += 1

@@ -201,7 +201,7 @@ class GANEMTrainer:
                 self.opt["E"].zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt["E"].step()
-                losses_.append(float(loss))
+                losses_.append(float(loss.detach()))
                 steps += 1
                 if steps >= p.semi_max_steps:
                     break
@@ -357,8 +357,9 @@ class GANEMTrainer:
                 print(f"[ganem] stopping after EM iteration {iteration}: {changed:.4f} of the hard "
                       f"assignments changed (< stop_changed_below={p.stop_changed_below})", flush=True)
             prev_labels = labels
-            self._save_samples(x, w)
             finished = self.stopped_early or iteration == n_iter
+            if x.dim() == 4 or finished:  # 2-D scatter (matplotlib) only at the end: it is slow
+                self._save_samples(x, w)
             self.ckpt.save(self._state(iteration, w, prev_labels, gen, finished))
             bar.update(1)
         bar.close()

@@ -1,0 +1,103 @@
+"""A GAN-EM run killed with SIGKILL after its first EM iteration's checkpoint, then started again,
+ends with exactly the predictions, soft assignments and log of an uninterrupted run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+ITERATIONS = 6
+
+CHILD = textwrap.dedent(f"""
+    import sys
+    from pathlib import Path
+    import numpy as np
+    import torch
+    from ganem.methods import RunContext, make_params
+    from ganem.model.method import GANEM, Params
+
+    def main(run_dir, out):
+        torch.set_num_threads(1)
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(200, 2, generator=g)   # MLP nets (the conv/BatchNorm path is resumed in-process
+        x[:100, 0] += 4.0                       # in test_ganem_em.py)
+        y = np.r_[np.zeros(100, int), np.ones(100, int)]
+        params = make_params(Params, dict(em_iterations={ITERATIONS}, mstep_batches=20, q_steps=60, batch_size=32,
+                                          e_batch_size=64, mlp_hidden=32, noise="normal", estep_labels="phi"),
+                             "methods.ganem")
+        ctx = RunContext(k=2, seed=11, run_dir=Path(run_dir), device=torch.device("cpu"), progress=False,
+                         monitor_labels=y)
+        m = GANEM(params, ctx)
+        m.fit(x)
+        a = m.assign(x)
+        np.savez(out, labels=a.labels, proba=a.proba)
+
+    if __name__ == "__main__":
+        main(sys.argv[1], sys.argv[2])
+""")
+
+
+def _records(run_dir: Path) -> list[dict]:
+    path = run_dir / "iterations.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CI="true")
+    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_resume_after_sigkill_is_exact(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    namespace: dict = {}
+    exec(compile(CHILD, str(script), "exec"), namespace)
+    before = torch.get_num_threads()
+    try:  # uninterrupted reference, in this process (one thread, like the child)
+        namespace["main"](tmp_path / "ref", tmp_path / "ref.npz")
+    finally:
+        torch.set_num_threads(before)
+
+    run_dir = tmp_path / "killed"
+    ckpt = run_dir / "checkpoint.pt"
+    p = _start(script, run_dir, tmp_path / "killed.npz")
+    t0 = time.time()
+    while not ckpt.exists():
+        if p.poll() is not None:
+            pytest.fail(f"the run ended before it could be killed:\n{p.stdout.read().decode()}")
+        if time.time() - t0 > 120:
+            p.kill()
+            pytest.fail("timed out waiting for the first checkpoint")
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    assert not (tmp_path / "killed.npz").exists()
+    done = torch.load(ckpt, weights_only=False)["iteration"]
+    assert 1 <= done < ITERATIONS  # killed mid-run
+
+    p = _start(script, run_dir, tmp_path / "killed.npz")
+    out, _ = p.communicate(timeout=240)
+    assert p.returncode == 0, out.decode()
+    assert f"resuming {run_dir} after EM iteration {done}" in out.decode()
+
+    a, b = np.load(tmp_path / "ref.npz"), np.load(tmp_path / "killed.npz")
+    np.testing.assert_array_equal(a["labels"], b["labels"])
+    np.testing.assert_array_equal(a["proba"], b["proba"])
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    ra, rb = _records(tmp_path / "ref"), _records(run_dir)
+    assert [r["iteration"] for r in rb] == list(range(1, ITERATIONS + 1))
+    assert [strip(r) for r in ra] == [strip(r) for r in rb]
