@@ -1,0 +1,23 @@
+"""The data layer: every dataset the suite uses, loaded from verified local files.
+
+``load`` never downloads; ``fetch`` (the DAG's data rule) is the only code that touches the
+network, and it leaves a manifest of what it verified. See docs/data.md for sources, splits,
+the CelebA balanced-subset rule and the data-dir layout.
+"""
+
+from .base import DataError, ImageSet
+from .fetching import fetch
+from .registry import CELEBA_ATTRIBUTES, DATASETS, check_name, load, splits
+from .subset import balanced_subset
+
+__all__ = [
+    "CELEBA_ATTRIBUTES",
+    "DATASETS",
+    "DataError",
+    "ImageSet",
+    "balanced_subset",
+    "check_name",
+    "fetch",
+    "load",
+    "splits",
+]
