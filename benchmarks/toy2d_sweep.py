@@ -31,7 +31,7 @@ from ganem.metrics import clustering_error  # noqa: E402
 from ganem.methods.base import RunContext  # noqa: E402
 from ganem.model.method import GANEM, Params  # noqa: E402
 
-# The MLP settings proposed as the suite's default for toy data (quick.yaml snippet in docs/ganem.md).
+# The MLP settings proposed as the suite's default for toy data (config/config.yaml, datasets.toy.methods.ganem).
 TOY_BASE = dict(
     em_iterations=10, p_epochs=5, q_steps=200, batch_size=64, e_batch_size=256,
     mlp_hidden=128, mlp_depth=2, noise_dim=2, noise="normal",

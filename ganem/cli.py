@@ -7,7 +7,6 @@ traceback and before any expensive work.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path

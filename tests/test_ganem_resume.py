@@ -2,20 +2,15 @@
 ends with exactly the predictions, soft assignments and log of an uninterrupted run."""
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
+from child_process import records, start
 ITERATIONS = 6
 
 CHILD = textwrap.dedent(f"""
@@ -47,17 +42,8 @@ CHILD = textwrap.dedent(f"""
 """)
 
 
-def _records(run_dir: Path) -> list[dict]:
-    path = run_dir / "iterations.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CI="true")
-    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def test_resume_after_sigkill_is_exact(tmp_path):
@@ -73,7 +59,7 @@ def test_resume_after_sigkill_is_exact(tmp_path):
 
     run_dir = tmp_path / "killed"
     ckpt = run_dir / "checkpoint.pt"
-    p = _start(script, run_dir, tmp_path / "killed.npz")
+    p = start(script, run_dir, tmp_path / "killed.npz")
     t0 = time.time()
     while not ckpt.exists():
         if p.poll() is not None:
@@ -89,7 +75,7 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     done = torch.load(ckpt, weights_only=False)["iteration"]
     assert 1 <= done < ITERATIONS  # killed mid-run
 
-    p = _start(script, run_dir, tmp_path / "killed.npz")
+    p = start(script, run_dir, tmp_path / "killed.npz")
     out, _ = p.communicate(timeout=240)
     assert p.returncode == 0, out.decode()
     assert f"resuming {run_dir} after EM iteration {done}" in out.decode()
@@ -98,6 +84,6 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     np.testing.assert_array_equal(a["labels"], b["labels"])
     np.testing.assert_array_equal(a["proba"], b["proba"])
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
-    ra, rb = _records(tmp_path / "ref"), _records(run_dir)
+    ra, rb = records(tmp_path / "ref"), records(run_dir)
     assert [r["iteration"] for r in rb] == list(range(1, ITERATIONS + 1))
     assert [strip(r) for r in ra] == [strip(r) for r in rb]

@@ -2,20 +2,16 @@
 ends with exactly the predictions and log of an uninterrupted run."""
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
+from child_process import records, start
 
 CHILD = textwrap.dedent("""
     import sys
@@ -48,17 +44,8 @@ CHILD = textwrap.dedent("""
 ITERATIONS = 24
 
 
-def _start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CI="true")
-    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def _records(run_dir: Path) -> list[dict]:
-    path = run_dir / "iterations.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _kill_when(proc: subprocess.Popen, ready, timeout: float = 60.0) -> None:
@@ -95,16 +82,16 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     run_dir = tmp_path / "killed"
     ckpt = run_dir / "checkpoint.pt"
     # 1st kill: during pretraining (its first checkpoint is at pretraining iteration 3 of 6)
-    p = _start(script, run_dir, tmp_path / "killed.npz")
+    p = start(script, run_dir, tmp_path / "killed.npz")
     _kill_when(p, lambda: ckpt.exists())
     assert not (tmp_path / "killed.npz").exists()
     # 2nd kill: in the main loop, after a log record past the last checkpoint (log to be truncated)
-    p = _start(script, run_dir, tmp_path / "killed.npz")
-    _kill_when(p, lambda: any(r["iteration"] >= 12 and r["iteration"] % 3 for r in _records(run_dir)))
+    p = start(script, run_dir, tmp_path / "killed.npz")
+    _kill_when(p, lambda: any(r["iteration"] >= 12 and r["iteration"] % 3 for r in records(run_dir)))
     assert not (tmp_path / "killed.npz").exists()
-    assert max(r["iteration"] for r in _records(run_dir)) < ITERATIONS
+    assert max(r["iteration"] for r in records(run_dir)) < ITERATIONS
     # restart to the end
-    p = _start(script, run_dir, tmp_path / "killed.npz")
+    p = start(script, run_dir, tmp_path / "killed.npz")
     out, _ = p.communicate(timeout=240)
     assert p.returncode == 0, out.decode()
     assert "resuming" in out.decode()
@@ -112,6 +99,6 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     a, b = np.load(tmp_path / "ref.npz"), np.load(tmp_path / "killed.npz")
     np.testing.assert_array_equal(a["labels"], b["labels"])
     np.testing.assert_array_equal(a["proba"], b["proba"])
-    ra, rb = _records(tmp_path / "ref"), _records(run_dir)
+    ra, rb = records(tmp_path / "ref"), records(run_dir)
     assert [r["iteration"] for r in rb] == [0] + list(range(2, ITERATIONS + 1, 2))
     assert [_strip(r) for r in ra] == [_strip(r) for r in rb]

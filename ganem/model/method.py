@@ -2,7 +2,7 @@
 
 Every choice the paper leaves open or contradicts itself on is a field below.  Defaults are the
 paper's values where it gives one; the authors' code's value is named in the comment (and in the
-choices table of docs/ganem.md).  ``Params.authors()`` returns the authors' code's settings.
+choices table in README.md, "GAN-EM").  ``Params.authors()`` returns the authors' code's settings.
 """
 from __future__ import annotations
 

@@ -1,0 +1,26 @@
+"""Helpers for the resume tests: run a training script in a child process (so it can be SIGKILLed)
+and read the iteration log it leaves behind. Shared by the GAN-EM and GANMM resume tests."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
+    """Start ``script run_dir out`` with one torch thread and progress bars off."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CI="true")
+    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def records(run_dir: Path) -> list[dict]:
+    """The records of ``run_dir/iterations.jsonl`` written so far ([] before the first)."""
+    path = run_dir / "iterations.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
