@@ -70,6 +70,8 @@ def test_fit_writes_log_samples_checkpoint_and_clusters_blobs(tmp_path):
                lr_g=1e-3, lr_e=1e-3, loss="authors")
     run = tmp_path / "run"
     assert (run / "samples.png").stat().st_size > 0
+    gen, gen_c = np.load(run / "generated.npy"), np.load(run / "generated_labels.npy")  # toy figure
+    assert gen.shape == (400, 2) and gen_c.shape == (400,) and set(gen_c.tolist()) == {0, 1}
     assert (run / "checkpoint.pt").exists()
     recs = records(run)
     assert [r["iteration"] for r in recs] == [1, 2, 3]

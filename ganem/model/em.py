@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
 from ganem.model.method import Params
@@ -417,8 +418,12 @@ class GANEMTrainer:
         path = self.run_dir / "samples.png"
         if x.dim() == 4:
             save_sample_grid(fakes, nrow=len(fakes) // self.k, path=path, value_range=self.value_range)
-        elif x.shape[1] == 2:
-            _scatter(x.cpu().numpy(), w.argmax(1).cpu().numpy(), self._more_fakes(), path)
+        else:  # vector data: the generated points and their classes (read by the toy figure)
+            fakes = self._more_fakes()
+            atomic_save_npy(self.run_dir / "generated.npy", fakes[0].astype(np.float32))
+            atomic_save_npy(self.run_dir / "generated_labels.npy", fakes[1].astype(np.int64))
+            if x.shape[1] == 2:
+                _scatter(x.cpu().numpy(), w.argmax(1).cpu().numpy(), fakes, path)
 
     @torch.no_grad()
     def _more_fakes(self) -> tuple[np.ndarray, np.ndarray]:
