@@ -9,6 +9,7 @@ below.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
-__all__ = ["ConfigError", "load_config", "apply_overrides", "validate", "method_params",
+__all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "validate", "method_params",
            "dataset_settings", "setting_name", "splits_for"]
+
+# YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
+# line that is never what anyone means, so `--set` values that look like numbers become numbers.
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -53,8 +58,16 @@ def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, A
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {item!r}: {part!r} is not a section")
-        node[leaf] = yaml.safe_load(raw)
+        node[leaf] = parse_value(raw)
     return config
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: YAML, except that anything shaped like a number (2e-4 too) is a number."""
+    value = yaml.safe_load(raw)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value)
+    return value
 
 
 def validate(config: dict[str, Any], source: str = "config") -> None:

@@ -64,3 +64,18 @@ def test_method_params_dataset_overrides_win():
 def test_missing_config_file():
     with pytest.raises(ConfigError, match="not found"):
         load_config(REPO / "config" / "nope.yaml")
+
+
+def test_set_reads_exponent_numbers_as_numbers():
+    # PyYAML would read 1e-3 as the string "1e-3"; on the command line it is a number
+    cfg = apply_overrides(tiny(), ["methods.gmm.reg_covar=1e-3", "methods.gmm.covariance_type=diag"])
+    assert cfg["methods"]["gmm"]["reg_covar"] == pytest.approx(0.001)
+    assert cfg["methods"]["gmm"]["covariance_type"] == "diag"
+    validate(cfg)
+
+
+def test_number_written_as_text_in_a_config_file_is_named_with_its_fix():
+    cfg = tiny()
+    cfg["methods"]["gmm"]["reg_covar"] = "1e-3"  # what PyYAML makes of `reg_covar: 1e-3` in a file
+    with pytest.raises(ConfigError, match=r"methods.gmm.reg_covar: expected a number.*1.0e-3"):
+        validate(cfg)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
+from ganem.config import parse_value
 from ganem.io import atomic_write_json
 from ganem.methods import RunContext, make_params
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
         key, sep, raw = item.partition("=")
         if not sep:
             ap.error(f"--set {item!r}: expected KEY=VALUE")
-        values[key] = yaml.safe_load(raw)
+        values[key] = parse_value(raw)
     params = make_params(Params, values, "methods.ganmm")
 
     data = load(args.dataset, args.split, args.data_dir)

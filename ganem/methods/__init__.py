@@ -43,6 +43,12 @@ def make_params(params_cls: type, values: dict[str, Any] | None, where: str) -> 
         raise ConfigError(
             f"{where}: unknown key(s) {unknown}; valid keys are {sorted(fields)}"
         )
+    for key, value in values.items():
+        default = fields[key].default
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+            hint = (f" (YAML reads {value} as text: write it with a dot, e.g. {value.replace('e', '.0e', 1)})"
+                    if "e" in value.lower() and "." not in value else "")
+            raise ConfigError(f"{where}.{key}: expected a number, got the string {value!r}{hint}")
     try:
         params = params_cls(**values)
     except (TypeError, ValueError) as err:
