@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -210,31 +211,32 @@ def iterations_figure(runs: list[str | Path], png: str | Path, pdf: str | Path) 
     frame = list(dict.fromkeys((rec["method"], rec["dataset"], rec.get("setting", "unsup"))
                                for rec in map(load_record, runs)))
     rank = {m: i for i, m in enumerate(METHOD_NAMES)}
-    methods = sorted({m for m, _, _ in frame}, key=lambda m: rank.get(m, len(rank)))
-    columns = list(dict.fromkeys((d, s) for _, d, s in frame))
-    fig, axes = plt.subplots(len(methods), len(columns), figsize=(4.2 * len(columns), 3.0 * len(methods) + 0.6),
-                             squeeze=False, layout="constrained")
-    for i, method in enumerate(methods):
-        for j, (dataset, setting) in enumerate(columns):
-            ax = axes[i][j]
-            sub = data[(data["method"] == method) & (data["dataset"] == dataset) & (data["setting"] == setting)]
-            ax.set_title(f"{METHOD_NAMES.get(method, method)}: {dataset}, {SETTING_WORDS.get(setting, setting)}",
-                         fontsize=9)
-            if sub.empty:
-                ax.text(0.5, 0.5, "not run in this config" if (method, dataset, setting) not in frame
-                        else "no monitor_error in iterations.jsonl", ha="center", va="center",
-                        transform=ax.transAxes, fontsize=8)
-                continue
-            for k, grp in sub.groupby("K"):
-                stats = grp.groupby("iteration")["monitor_error"].agg(["mean", "std", "count"]).reset_index()
-                n = grp["seed"].nunique()
-                line, = ax.plot(stats["iteration"], stats["mean"], lw=1.2, label=f"K={k} (n={n} seeds)")
-                band = stats["std"].fillna(0)
-                ax.fill_between(stats["iteration"], stats["mean"] - band, stats["mean"] + band,
-                                color=line.get_color(), alpha=0.2, lw=0)
-            ax.set_xlabel("iteration (method's own unit)", fontsize=8)
-            ax.set_ylabel("error on fitted images (%)", fontsize=8)
-            ax.legend(fontsize=7)
+    panels = sorted(frame, key=lambda p: (rank.get(p[0], len(rank)), p[2] != "unsup"))  # one per (method, column)
+    ncols = min(len(panels), 3)
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows + 0.6), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (method, dataset, setting) in zip(axes.flat, panels):
+        sub = data[(data["method"] == method) & (data["dataset"] == dataset) & (data["setting"] == setting)]
+        ax.set_title(f"{METHOD_NAMES.get(method, method)}: {dataset}, {SETTING_WORDS.get(setting, setting)}",
+                     fontsize=9)
+        if sub.empty:
+            ax.text(0.5, 0.5, "no monitor_error in iterations.jsonl", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8)
+            continue
+        for k, grp in sub.groupby("K"):
+            stats = grp.groupby("iteration")["monitor_error"].agg(["mean", "std", "count"]).reset_index()
+            n = grp["seed"].nunique()
+            line, = ax.plot(stats["iteration"], stats["mean"], lw=1.2, marker=".", label=f"K={k} (n={n} seeds)")
+            band = stats["std"].fillna(0)
+            ax.fill_between(stats["iteration"], stats["mean"] - band, stats["mean"] + band,
+                            color=line.get_color(), alpha=0.2, lw=0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("iteration (method's own unit)", fontsize=8)
+        ax.set_ylabel("error on fitted images (%)", fontsize=8)
+        ax.legend(fontsize=7)
     note = "Mean over seeds, band = ±1 sample std."
     if missing:
         note += f" {len(missing)} run(s) had no monitor_error: " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
