@@ -189,7 +189,7 @@ def test_mix_batch_quirks():
 
 def test_mix_batch_epsilon_follows_p():
     """The epsilon image is drawn with probability proportional to p(i|x) among the others."""
-    k, i = 3, 1
+    i = 1
     # images 0..3 have argmax 1 (chosen); images 4..7 have argmax 0 or 2 with p(1|x) = .05/.1/.2/.4
     p1 = torch.tensor([0.8, 0.7, 0.6, 0.9, 0.05, 0.1, 0.2, 0.4])
     other = (1 - p1)

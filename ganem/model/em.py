@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
