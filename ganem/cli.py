@@ -69,11 +69,13 @@ def _cmd_fetch(args) -> int:
     return 0
 
 
-def _cmd_table1(args) -> int:
+def _cmd_table(args) -> int:
+    """table1 / table2 / table3: the config and the runs' metrics.json in, a CSV and a Markdown out."""
+    from ganem import tables
     from ganem.config import load_config
-    from ganem.tables import write_table1
 
-    write_table1(load_config(args.config), args.metrics, args.csv, args.md)
+    write = getattr(tables, f"write_{args.command}")
+    write(load_config(args.config), args.metrics, args.csv, args.md)
     print(f"wrote {args.csv} and {args.md}")
     return 0
 
@@ -139,24 +141,6 @@ def _add_figure(sub) -> None:
     outputs(q)
 
 
-def _cmd_table2(args) -> int:
-    from ganem.config import load_config
-    from ganem.tables import write_table2
-
-    write_table2(load_config(args.config), args.metrics, args.csv, args.md)
-    print(f"wrote {args.csv} and {args.md}")
-    return 0
-
-
-def _cmd_table3(args) -> int:
-    from ganem.config import load_config
-    from ganem.tables import write_table3
-
-    write_table3(load_config(args.config), args.metrics, args.csv, args.md)
-    print(f"wrote {args.csv} and {args.md}")
-    return 0
-
-
 def _cmd_toy2d(args) -> int:
     from ganem.tables import write_toy2d
 
@@ -203,8 +187,8 @@ def _cmd_figure(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table1, "table2": _cmd_table2,
-            "table3": _cmd_table3, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
+COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
+            "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
             "figure": _cmd_figure, "figures": _cmd_figure}
 
 

@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganem.io import atomic_write_text
-from ganem.tables import (METHOD_NAMES, N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS,
-                          TABLE1_COLUMNS, celeba_configured, table2_frame, table3_frame)
+from ganem.tables import (METHOD_NAMES, N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
+                          celeba_configured, table2_frame, table3_frame, write_csv_and_markdown)
 
 SUMMARY_FIELDS = ["table", "cell", "method", "setting", "K", "paper_mean", "paper_std", "measured_mean",
                   "measured_std", "n_seeds", "measured_on", "difference", "se", "verdict", "reason"]
@@ -212,6 +211,5 @@ def write_summary(config: dict, table1_csv: Path, table2_csv: Path | None, table
     if t3 is not None:
         t3["paper_row"] = t3["paper_row"].fillna("")
     frame = summary_frame(config, read(table1_csv), read(table2_csv), t3)
-    atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.4f"))
-    atomic_write_text(md_path, summary_markdown(frame, config))
+    write_csv_and_markdown(frame, summary_markdown(frame, config), csv_path, md_path)
     return frame

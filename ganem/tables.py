@@ -147,10 +147,15 @@ def table1_markdown(table: pd.DataFrame, config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_csv_and_markdown(table: pd.DataFrame, markdown: str, csv_path: Path, md_path: Path) -> None:
+    """The Markdown first, the CSV last (each atomically): a table whose CSV exists is complete."""
+    atomic_write_text(md_path, markdown)
+    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+
+
 def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
     table = table1_frame(config, metrics_paths)
-    atomic_write_text(md_path, table1_markdown(table, config))
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+    write_csv_and_markdown(table, table1_markdown(table, config), csv_path, md_path)
     return table
 
 
@@ -402,15 +407,13 @@ def table2_markdown(table: pd.DataFrame, config: dict) -> str:
 
 def write_table3(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
     table = table3_frame(config, metrics_paths)
-    atomic_write_text(md_path, table3_markdown(table, config))
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+    write_csv_and_markdown(table, table3_markdown(table, config), csv_path, md_path)
     return table
 
 
 def write_table2(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
     table = table2_frame(config, metrics_paths)
-    atomic_write_text(md_path, table2_markdown(table, config))
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+    write_csv_and_markdown(table, table2_markdown(table, config), csv_path, md_path)
     return table
 
 
