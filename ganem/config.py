@@ -22,11 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
-__all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "validate", "method_params",
-           "dataset_settings", "setting_name", "splits_for"]
+__all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "normalise_cli_values", "validate",
+           "method_params", "dataset_settings", "setting_name", "splits_for"]
 
 # YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
 # line that is never what anyone means, so `--set` values that look like numbers become numbers.
+_INTEGER = re.compile(r"[-+]?\d+")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -65,8 +66,28 @@ def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, A
 def parse_value(raw: str) -> Any:
     """A ``--set`` value: YAML, except that anything shaped like a number (2e-4 too) is a number."""
     value = yaml.safe_load(raw)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value)
+    return _number(value) if isinstance(value, str) else value
+
+
+def _number(text: str) -> Any:
+    """int or float when ``text`` is shaped like one, else ``text`` unchanged."""
+    t = text.strip()
+    if _INTEGER.fullmatch(t):
+        return int(t)
+    return float(t) if _NUMBER.fullmatch(t) else text
+
+
+def normalise_cli_values(value: Any) -> Any:
+    """Snakemake parses nested ``--config`` values (``seeds=[0,1,2]``) with YAML's BaseLoader, which
+    leaves every scalar a string; turn number- and boolean-shaped strings back into values."""
+    if isinstance(value, dict):
+        return {k: normalise_cli_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise_cli_values(v) for v in value]
+    if isinstance(value, str):
+        if value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return _number(value)
     return value
 
 

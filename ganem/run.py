@@ -94,7 +94,6 @@ def execute(spec: RunSpec) -> dict:
     """Run one cell end to end and return the metrics record (also written to metrics.json)."""
     config, method_cls, params, fit_split, score_split = prepare(spec)
     out = Path(spec.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").unlink(missing_ok=True)  # a rerun that fails must not leave the old one
 
     fit_set = load_images(config, spec.dataset, fit_split, spec.seed)
@@ -105,6 +104,7 @@ def execute(spec: RunSpec) -> dict:
     if spec.n_labels and spec.k != fit_set.n_classes:
         raise ConfigError(f"--k {spec.k}: a semi-supervised run needs K = {fit_set.n_classes} (the classes)")
     labelled = draw_labelled(fit_set, spec.n_labels, spec.seed) if spec.n_labels else None
+    out.mkdir(parents=True, exist_ok=True)  # only now: bad data or arguments leave no run folder
 
     torch.set_num_threads(config.get("threads_per_job", 1))
     device = resolve_device(config.get("device", "auto"))

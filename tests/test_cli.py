@@ -56,7 +56,7 @@ def test_missing_mnist_files_fail_before_training(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "train-images-idx3-ubyte" in err and str(empty) in err
-    assert not (tmp_path / "run" / "metrics.json").exists()
+    assert not (tmp_path / "run").exists()  # not even an empty run folder
 
 
 def test_corrupt_mnist_file_is_refused(tmp_path, capsys):

@@ -79,3 +79,12 @@ def test_number_written_as_text_in_a_config_file_is_named_with_its_fix():
     cfg["methods"]["gmm"]["reg_covar"] = "1e-3"  # what PyYAML makes of `reg_covar: 1e-3` in a file
     with pytest.raises(ConfigError, match=r"methods.gmm.reg_covar: expected a number.*1.0e-3"):
         validate(cfg)
+
+
+def test_normalise_cli_values_types_nested_strings():
+    from ganem.config import normalise_cli_values
+
+    raw = {"seeds": ["0", "1"], "methods": {"gmm": {"reg_covar": "1e-3", "covariance_type": "full"}},
+           "download": "False", "data_dir": "data"}
+    assert normalise_cli_values(raw) == {"seeds": [0, 1], "methods": {"gmm": {"reg_covar": 0.001,
+                                         "covariance_type": "full"}}, "download": False, "data_dir": "data"}

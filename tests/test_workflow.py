@@ -47,3 +47,14 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "table1.mnist_unsup.methods.kmeans.0: 1 is less than the minimum of 2" in result.stderr + result.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_config_values_on_the_command_line_are_typed(tmp_path):
+    # Snakemake hands `seeds=[0,1,2]` over as strings; the workflow turns them back into integers
+    config = REPO / "tests" / "configs" / "tiny.yaml"
+    ok = snakemake(tmp_path, "-n", "results/table1.csv", "--configfile", str(config), "--config", "seeds=[0,1,2]")
+    assert ok.returncode == 0, ok.stderr
+    assert "seed2" in ok.stdout
+    bad = snakemake(tmp_path, "-n", "results/table1.csv", "--configfile", str(config), "--config", "seeds=[0,1.5]")
+    assert bad.returncode != 0
+    assert "seeds.1: 1.5 is not of type 'integer'" in bad.stderr + bad.stdout

@@ -10,8 +10,11 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from ganem.config import ConfigError, method_params, setting_name, validate
+from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
 
+# `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
+# BaseLoader): numbers and booleans become values again before validation.
+config.update(normalise_cli_values(dict(config)))
 # The JSON schema (workflow/schemas/config.schema.yaml) plus the semantic checks, in one pass that
 # names the offending key: the same validation `python -m ganem run` applies.
 try:
