@@ -2,15 +2,12 @@
 ends with exactly the predictions, soft assignments and log of an uninterrupted run."""
 from __future__ import annotations
 
-import signal
 import textwrap
-import time
 
 import numpy as np
-import pytest
 import torch
 
-from child_process import records, start
+from child_process import kill_when, records, start
 ITERATIONS = 6
 
 CHILD = textwrap.dedent(f"""
@@ -60,17 +57,7 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     run_dir = tmp_path / "killed"
     ckpt = run_dir / "checkpoint.pt"
     p = start(script, run_dir, tmp_path / "killed.npz")
-    t0 = time.time()
-    while not ckpt.exists():
-        if p.poll() is not None:
-            pytest.fail(f"the run ended before it could be killed:\n{p.stdout.read().decode()}")
-        if time.time() - t0 > 120:
-            p.kill()
-            pytest.fail("timed out waiting for the first checkpoint")
-        time.sleep(0.01)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert p.returncode == -signal.SIGKILL
+    kill_when(p, ckpt.exists, timeout=120)
     assert not (tmp_path / "killed.npz").exists()
     done = torch.load(ckpt, weights_only=False)["iteration"]
     assert 1 <= done < ITERATIONS  # killed mid-run

@@ -2,16 +2,12 @@
 ends with exactly the predictions and log of an uninterrupted run."""
 from __future__ import annotations
 
-import signal
-import subprocess
 import textwrap
-import time
 
 import numpy as np
-import pytest
 import torch
 
-from child_process import records, start
+from child_process import kill_when, records, start
 
 CHILD = textwrap.dedent("""
     import sys
@@ -48,20 +44,6 @@ ITERATIONS = 24
 
 
 
-def _kill_when(proc: subprocess.Popen, ready, timeout: float = 60.0) -> None:
-    t0 = time.time()
-    while not ready():
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended before it could be killed:\n{proc.stdout.read().decode()}")
-        if time.time() - t0 > timeout:
-            proc.kill()
-            pytest.fail("timed out waiting for the kill point")
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-
-
 def _strip(rec: dict) -> dict:
     return {k: v for k, v in rec.items() if k not in ("seconds", "seconds_per_iteration")}
 
@@ -83,11 +65,11 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     ckpt = run_dir / "checkpoint.pt"
     # 1st kill: during pretraining (its first checkpoint is at pretraining iteration 3 of 6)
     p = start(script, run_dir, tmp_path / "killed.npz")
-    _kill_when(p, lambda: ckpt.exists())
+    kill_when(p, ckpt.exists, timeout=60)
     assert not (tmp_path / "killed.npz").exists()
     # 2nd kill: in the main loop, after a log record past the last checkpoint (log to be truncated)
     p = start(script, run_dir, tmp_path / "killed.npz")
-    _kill_when(p, lambda: any(r["iteration"] >= 12 and r["iteration"] % 3 for r in records(run_dir)))
+    kill_when(p, lambda: any(r["iteration"] >= 12 and r["iteration"] % 3 for r in records(run_dir)), timeout=60)
     assert not (tmp_path / "killed.npz").exists()
     assert max(r["iteration"] for r in records(run_dir)) < ITERATIONS
     # restart to the end
