@@ -61,10 +61,16 @@ class Checkpointer:
         torch.save(state, tmp)
         os.replace(tmp, self.path)
 
-    def load(self, device: torch.device | str = "cpu") -> dict[str, Any] | None:
+    def load(self) -> dict[str, Any] | None:
+        """The saved state, every tensor on the CPU (None when there is no checkpoint).
+
+        Always the CPU, whatever device the run trains on: the RNG states must stay CPU byte tensors
+        (``torch.set_rng_state`` and ``Generator.set_state`` refuse CUDA ones), and
+        ``load_state_dict`` copies weights and optimiser states onto the models' own device.
+        """
         if not self.path.exists():
             return None
-        return torch.load(self.path, map_location=device, weights_only=False)
+        return torch.load(self.path, map_location="cpu", weights_only=False)
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:

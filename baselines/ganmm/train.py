@@ -620,9 +620,7 @@ class GANMMTrainer:
         p, k = self.p, self.k
         x = self.setup(x)
         phase = "pretrain"
-        # loaded on the CPU: RNG states must stay CPU tensors (set_rng_state/Generator.set_state refuse
-        # CUDA tensors) and load_state_dict copies the weights onto the models' device
-        state = self.ckpt.load("cpu")
+        state = self.ckpt.load()  # on the CPU (Checkpointer.load says why)
         if state is not None:
             phase = self._restore(state)
             self.t_start = time.time()

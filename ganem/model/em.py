@@ -253,7 +253,7 @@ class GANEMTrainer:
         w = torch.full((n, k), 1.0 / k, device=self.device)
         prev_labels = None
         start = 0
-        state = self.ckpt.load(self.device)
+        state = self.ckpt.load()  # on the CPU; the nets' load_state_dict moves weights to the device
         if state is not None:
             self._check_compatible(state, n)
             self.G.load_state_dict(state["G"])
