@@ -9,8 +9,6 @@ not make it a target (see workflow/rules/common.smk and README.md, "Outputs").
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ganem.io import atomic_path  # noqa: E402
 from ganem.tables import METHOD_NAMES, STAND_INS, TABLE1_COLUMNS, read_runs  # noqa: E402
 
 SETTING_WORDS = {"unsup": "unsupervised"}
@@ -62,15 +61,8 @@ def describe(rec: dict) -> str:
 def save(fig, png: str | Path, pdf: str | Path) -> None:
     """Write the figure as PNG and PDF, each atomically (a crash leaves no half-written file)."""
     for path, kwargs in ((Path(png), {"dpi": DPI}), (Path(pdf), {})):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=path.suffix) as tmp:
             fig.savefig(tmp, bbox_inches="tight", **kwargs)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
     plt.close(fig)
 
 
