@@ -62,7 +62,8 @@ def prepare(spec: RunSpec):
     if spec.n_labels and not method_cls.supports_labels:
         raise ConfigError(f"--n-labels {spec.n_labels}: method {spec.method!r} is unsupervised only")
     fit_split, score_split = splits_for(config, spec.dataset, spec.n_labels)
-    return config, method_cls, params, fit_split, score_split
+    device = resolve_device(config.get("device", "auto"))  # before any data is read: a GPU job without one stops here
+    return config, method_cls, params, fit_split, score_split, device
 
 
 def load_images(config: dict, dataset: str, split: str, seed: int) -> data.ImageSet:
@@ -92,7 +93,7 @@ def draw_labelled(images: data.ImageSet, n_labels: int, seed: int) -> Labelled:
 
 def execute(spec: RunSpec) -> dict:
     """Run one cell end to end and return the metrics record (also written to metrics.json)."""
-    config, method_cls, params, fit_split, score_split = prepare(spec)
+    config, method_cls, params, fit_split, score_split, device = prepare(spec)
     out = Path(spec.out)
     (out / "metrics.json").unlink(missing_ok=True)  # a rerun that fails must not leave the old one
 
@@ -107,7 +108,6 @@ def execute(spec: RunSpec) -> dict:
     out.mkdir(parents=True, exist_ok=True)  # only now: bad data or arguments leave no run folder
 
     torch.set_num_threads(config.get("threads_per_job", 1))
-    device = resolve_device(config.get("device", "auto"))
     seed_everything(spec.seed)
     ctx = RunContext(k=spec.k, seed=spec.seed, run_dir=out, device=device, progress=spec.progress,
                      monitor_labels=fit_set.y)
