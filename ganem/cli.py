@@ -24,7 +24,9 @@ def _add_run(sub) -> None:
     p.add_argument("--config", type=Path, default=None, help="YAML config (default config/config.yaml)")
     p.add_argument("--data-dir", default=None, help="folder with the dataset files (overrides data_dir)")
     p.add_argument("--n-samples", type=int, default=None, help="class-balanced subset of N images (seeded)")
-    p.add_argument("--n-labels", type=int, default=0, help="labelled images for semi-supervised runs (0 = unsupervised)")
+    p.add_argument("--n-labels", default="0",
+                   help="class-balanced labelled images of a semi-supervised run (0 = unsupervised), or "
+                        "'all': every fitted image with its own label (Fig. 4a's supervised reference)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set methods.gmm.n_init=3 (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -47,11 +49,12 @@ def _add_table1(sub) -> None:
 
 
 def _cmd_run(args) -> int:
+    from ganem.config import parse_n_labels
     from ganem.run import RunSpec, execute
 
     spec = RunSpec(method=args.method, dataset=args.dataset, k=args.k, seed=args.seed, out=args.out,
                    config_path=args.config, data_dir=args.data_dir, n_samples=args.n_samples,
-                   n_labels=args.n_labels, overrides=tuple(args.overrides), progress=not args.no_progress)
+                   n_labels=parse_n_labels(args.n_labels), overrides=tuple(args.overrides), progress=not args.no_progress)
     record = execute(spec)
     print(f"{args.method} {args.dataset} K={args.k} seed={args.seed}: error {record['error']:.2f}% "
           f"({record['scoring_rule']}), NMI {record['nmi']:.3f}, ARI {record['ari']:.3f}, "

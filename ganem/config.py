@@ -23,10 +23,12 @@ SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
 __all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "normalise_cli_values", "validate",
-           "method_params", "dataset_settings", "setting_name", "splits_for"]
+           "method_params", "dataset_settings", "setting_name", "splits_for", "ALL_LABELS", "parse_n_labels"]
 
 # YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
 # line that is never what anyone means, so `--set` values that look like numbers become numbers.
+CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # celeba.settings key (= the paper's column) -> n_labels
+ALL_LABELS = "all"  # n_labels: every fitted image labelled (Fig. 4a's supervised reference), not balanced
 _INTEGER = re.compile(r"[-+]?\d+")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
@@ -106,9 +108,18 @@ def validate(config: dict[str, Any], source: str = "config") -> None:
 def _check_semantics(config: dict[str, Any], source: str) -> None:
     from ganem import data  # local import: data pulls in torch
 
-    used = set()
+    used = {spec["dataset"] for spec in config["table1"].values()}
+    used.update(config.get("toy2d", {}).get("datasets", []))
+    if config.get("fig4"):
+        used.add(config["fig4"]["dataset"])
+    attributes = (config.get("celeba") or {}).get("attributes", [])
+    used.update(f"celeba-{attr}" for attr in ([] if attributes == "all" else attributes))
+    for name in sorted(used):  # names first: a misspelt name is "unknown dataset", not "no semi splits"
+        try:
+            data.check_name(name)
+        except data.DataError as err:
+            raise ConfigError(f"{source}: {err}") from err
     for column, spec in config["table1"].items():
-        used.add(spec["dataset"])
         if spec["n_labels"] and "semi" not in dataset_settings(config, spec["dataset"]):
             raise ConfigError(f"{source}: table1.{column} has n_labels={spec['n_labels']} but "
                               f"datasets.{spec['dataset']} has no 'semi' splits; add them")
@@ -117,12 +128,7 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
             if spec["n_labels"] and not _method_class(method).supports_labels:
                 raise ConfigError(f"{source}: table1.{column}: method {method!r} cannot use labels; "
                                   "remove it from this semi-supervised column")
-    used.update(config.get("toy2d", {}).get("datasets", []))
     for name in sorted(used):
-        try:
-            data.check_name(name)
-        except data.DataError as err:
-            raise ConfigError(f"{source}: {err}") from err
         settings = dataset_settings(config, name)
         for mode in ("unsup", "semi"):
             for role in ("fit", "score"):
@@ -171,9 +177,19 @@ def method_params(config: dict[str, Any], method: str, dataset: str) -> dict[str
                        dataset_settings(config, dataset).get("methods", {}).get(method, {}))
 
 
-def setting_name(n_labels: int) -> str:
-    """The run-folder segment for a supervision setting: 'unsup' or 'labels100'."""
+def setting_name(n_labels: int | str) -> str:
+    """The run-folder segment for a supervision setting: 'unsup', 'labels100' or 'labelsall'."""
     return "unsup" if n_labels == 0 else f"labels{n_labels}"
+
+
+def parse_n_labels(text: str) -> int | str:
+    """``--n-labels``: a count of class-balanced labels, or ``all`` (every fitted image, its own label)."""
+    if text == ALL_LABELS:
+        return ALL_LABELS
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--n-labels {text!r}: expected a whole number or 'all'") from None
 
 
 def splits_for(config: dict[str, Any], dataset: str, n_labels: int) -> tuple[str, str]:

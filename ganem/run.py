@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ganem import data, metrics
-from ganem.config import dataset_settings, load_config, method_params, setting_name, splits_for
+from ganem.config import ALL_LABELS, dataset_settings, load_config, method_params, setting_name, splits_for
 from ganem.io import atomic_save_npy, atomic_write_json
 from ganem.methods import ConfigError, Labelled, RunContext, get_method, make_params
 from ganem.provenance import provenance, resolve_device
@@ -35,7 +35,7 @@ class RunSpec:
     config_path: Path | None = None
     data_dir: str | None = None
     n_samples: int | None = None
-    n_labels: int = 0
+    n_labels: int | str = 0  # 0 = unsupervised, N class-balanced labels, or "all" (every fitted image)
     overrides: tuple[str, ...] = ()
     progress: bool = True
 
@@ -82,8 +82,11 @@ def load_images(config: dict, dataset: str, split: str, seed: int) -> data.Image
     return images
 
 
-def draw_labelled(images: data.ImageSet, n_labels: int, seed: int) -> Labelled:
-    """The labelled subset of a semi-supervised run: class-balanced, drawn with the run's seed."""
+def draw_labelled(images: data.ImageSet, n_labels: int | str, seed: int) -> Labelled:
+    """The labelled subset of a semi-supervised run: class-balanced, drawn with the run's seed; or
+    with ``all``, every image with its own label (as unbalanced as the split)."""
+    if n_labels == ALL_LABELS:
+        return Labelled(x=images.x, y=torch.from_numpy(images.y))
     try:
         idx = data.balanced_subset(images.y, n_labels, seed)
     except ValueError as err:
@@ -135,7 +138,7 @@ def execute(spec: RunSpec) -> dict:
         "setting": setting_name(spec.n_labels),
         "k": spec.k,
         "seed": spec.seed,
-        "n_labels": spec.n_labels,
+        "n_labels": 0 if labelled is None else int(len(labelled.y)),
         **scores,
         "split": {"fit": fit_split, "score": score_split},
         "n_fit": int(len(fit_set.y)),

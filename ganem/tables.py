@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.config import CELEBA_N_LABELS
 from ganem.io import atomic_write_text
 
 METHOD_NAMES = {
@@ -162,7 +163,7 @@ def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_pat
 # --------------------------------------------------------------------------------------------------
 # Tables 2 and 3: CelebA, K=2 per attribute
 # --------------------------------------------------------------------------------------------------
-CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
+CELEBA_SETTINGS = CELEBA_N_LABELS  # config key (= the paper's column) -> n_labels
 SETTING_HEADINGS = {"unsup": "unsupervised", "semi_100": "semi-supervised (100 labels)"}
 TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_mean", "error_std", "n_seeds",
                  "paper_error", "dataset", "scoring_rule", "position", "paper_source"]

@@ -7,17 +7,21 @@ the CelebA balanced-subset rule and the data-dir layout.
 
 from .base import DataError, ImageSet
 from .fetching import fetch
-from .registry import CELEBA_ATTRIBUTES, DATASETS, check_name, load, splits
-from .subset import balanced_subset
+from .registry import CELEBA_ATTRIBUTES, DATASETS, check_name, class_counts, family, load, splits
+from .subset import balanced_counts, balanced_subset, max_balanced
 
 __all__ = [
     "CELEBA_ATTRIBUTES",
     "DATASETS",
     "DataError",
     "ImageSet",
+    "balanced_counts",
     "balanced_subset",
     "check_name",
+    "class_counts",
+    "family",
     "fetch",
     "load",
+    "max_balanced",
     "splits",
 ]

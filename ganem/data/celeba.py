@@ -25,6 +25,7 @@ the crop size is our choice (public CelebA GAN code uses 108, 128 or 140 crops).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -98,6 +99,19 @@ def read_attributes(name: str, path: Path, data_dir: Path) -> tuple[np.ndarray, 
     if not (present | absent).all():
         raise DataError(f"{name}: {path} has attribute values other than 1/-1. Fix: {fix}")
     return table[:, 0].astype(str), np.where(present, 1, -1).astype(np.int8), md5
+
+
+@functools.lru_cache(maxsize=4)
+def _attribute_table(name: str, path: Path, data_dir: Path) -> np.ndarray:
+    return read_attributes(name, path, data_dir)[1]
+
+
+def class_size(name: str, folder: Path, data_dir: Path, attribute: str, max_per_class: int) -> int:
+    """n of the balanced set (n images per class), from the attribute list alone (no image decoded);
+    the file is read once per process for all attributes."""
+    attrs = _attribute_table("celeba", folder / ATTR_FILE, data_dir)
+    present = int((attrs[:, ATTRIBUTES.index(attribute)] == 1).sum())
+    return min(present, len(attrs) - present, max_per_class)
 
 
 def balanced_selection(

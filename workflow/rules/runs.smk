@@ -4,14 +4,14 @@
 
 rule run:
     input:
-        manifest="data/manifests/{dataset}.json",
+        manifest=manifest,
     output:
         metrics="results/runs/{method}/{dataset}/{setting}/K{k}/seed{seed}/metrics.json",
         predictions="results/runs/{method}/{dataset}/{setting}/K{k}/seed{seed}/predictions.npy",
     log:
         "logs/runs/{method}/{dataset}/{setting}/K{k}/seed{seed}.log",
     wildcard_constraints:
-        setting=r"unsup|labels\d+",
+        setting=r"unsup|labels(\d+|all)",
         k=r"\d+",
         seed=r"\d+",
     params:
