@@ -20,7 +20,7 @@ from ganem.config import ALL_LABELS, dataset_settings, load_config, method_param
 from ganem.io import atomic_save_npy, atomic_write_json
 from ganem.methods import ConfigError, Labelled, RunContext, get_method, make_params
 from ganem.provenance import provenance, resolve_device
-from ganem.training import seed_everything
+from ganem.training import seed_everything, tidy_checkpoint
 
 log = logging.getLogger("ganem.run")
 
@@ -151,4 +151,5 @@ def execute(spec: RunSpec) -> dict:
         "provenance": provenance(device),
     }
     atomic_write_json(out / "metrics.json", record)
+    tidy_checkpoint(out, config.get("checkpoints", "slim"))
     return record

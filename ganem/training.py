@@ -73,6 +73,25 @@ class Checkpointer:
         return torch.load(self.path, map_location="cpu", weights_only=False)
 
 
+CHECKPOINT_POLICIES = ("keep", "slim", "remove")
+
+
+def tidy_checkpoint(run_dir: Path, policy: str) -> None:
+    """After a run's metrics.json: ``remove`` its checkpoint, ``slim`` it to what a resume still needs
+    (nets, w, RNG states, counters: optimiser states dropped, so a resume re-creates the optimisers,
+    which GAN-EM does every EM iteration anyway under reset_optimizers), or ``keep`` it whole.
+    No figure reads a checkpoint (they read samples.png, features.npy, predictions.npy)."""
+    ckpt = Checkpointer(run_dir)
+    if policy == "remove":
+        ckpt.path.unlink(missing_ok=True)
+    elif policy == "slim":
+        state = ckpt.load()
+        if state is not None and any(key.startswith("opt") for key in state):
+            ckpt.save({key: value for key, value in state.items() if not key.startswith("opt")})
+    elif policy != "keep":
+        raise ValueError(f"checkpoints must be one of {list(CHECKPOINT_POLICIES)}, got {policy!r}")
+
+
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
     """Every RNG state a resumed run must restore to continue bit-identically."""
     state = {

@@ -414,14 +414,16 @@ class GANMMTrainer:
                 "(or the run folder) to start afresh")
         if self.p.batched:
             for obj, key in ((self.Gs, "G"), (self.Ds, "D"), (self.opt_gs, "opt_g"), (self.opt_ds, "opt_d")):
-                obj.load_state_dict(state[key])
+                if key in state:  # a slim checkpoint (training.tidy_checkpoint) has no optimiser states
+                    obj.load_state_dict(state[key])
         else:
             for net, sd in zip(self.G + self.D, state["G"] + state["D"]):
                 net.load_state_dict(sd)
-            for o, sd in zip(self.opt_g + self.opt_d, state["opt_g"] + state["opt_d"]):
+            for o, sd in zip(self.opt_g + self.opt_d, state.get("opt_g", []) + state.get("opt_d", [])):
                 o.load_state_dict(sd)
         self.C.load_state_dict(state["C"])
-        self.opt_c.load_state_dict(state["opt_c"])
+        if "opt_c" in state:
+            self.opt_c.load_state_dict(state["opt_c"])
         self.stream.load_state_dict(state["stream"])
         self.split = state["split"]
         self.split_pos = list(state["split_pos"])

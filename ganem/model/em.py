@@ -259,7 +259,7 @@ class GANEMTrainer:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
             self.E.load_state_dict(state["E"])
-            if not p.reset_optimizers:
+            if not p.reset_optimizers and "opt" in state:  # a slim checkpoint has none: fresh optimisers
                 self._make_optimizers(state["iteration"])
                 for name, o in self.opt.items():
                     o.load_state_dict(state["opt"][name])
