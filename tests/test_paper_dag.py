@@ -21,6 +21,7 @@ import pytest
 import miniature
 
 REPO = Path(__file__).resolve().parent.parent
+PAPER = ("--configfile", str(REPO / "config" / "config.yaml"))  # -d elsewhere: name the default config
 FIGURES = ["fig2_mnist_unsup", "fig2_mnist_semi", "fig2_svhn", "fig3_hat", "fig3_glasses", "fig4_tsne",
            "error_per_iteration", "seed_spread", "toy2d", "table3_errors"]
 TABLES = ["table1", "table2", "table3", "toy2d", "summary"]
@@ -49,7 +50,7 @@ def mini(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def paper_plan(tmp_path_factory):
-    result = snakemake(tmp_path_factory.mktemp("paper"), "-n", "all", timeout=600)
+    result = snakemake(tmp_path_factory.mktemp("paper"), "-n", "all", *PAPER, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return planned_rules(result.stdout)
 
@@ -100,7 +101,7 @@ def test_miniature_paper_dag_from_nothing(mini, paper_plan):
 
 def test_infeasible_request_stops_the_plan_with_one_line(tmp_path):
     balanced = "fig4={dataset: mnist, k: 10, bottlenecks: [1000, 100, 2], supervised: {n_labels: 50000}}"
-    result = snakemake(tmp_path, "-n", "all", "--config", balanced, timeout=600)
+    result = snakemake(tmp_path, "-n", "all", *PAPER, "--config", balanced, timeout=600)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.startswith("infeasible configuration")]
     assert lines == ["infeasible configuration: fig4.supervised.n_labels=50000: class-balanced labels need 5000 "
@@ -111,6 +112,6 @@ def test_infeasible_request_stops_the_plan_with_one_line(tmp_path):
 
 
 def test_unknown_dataset_in_a_target_path_plans_nothing(tmp_path):
-    result = snakemake(tmp_path, "-n", "results/runs/kmeans/mnsit/unsup/K10/seed0/metrics.json", timeout=600)
+    result = snakemake(tmp_path, "-n", "results/runs/kmeans/mnsit/unsup/K10/seed0/metrics.json", *PAPER, timeout=600)
     assert result.returncode != 0
     assert "unknown dataset 'mnsit'" in result.stderr + result.stdout
