@@ -23,6 +23,8 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
+# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
+CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
 NEURAL = {"ganem", "ganmm"}
 
 
