@@ -147,6 +147,7 @@ def test_ablation_dag_builds_its_table_and_figure(tmp_path):
     assert table.loc["tiny_paper_adam", "changes"] == "optimizer=adam"
     assert table.loc["tiny_paper", "changes"] == "(this end)"
     assert table.loc["tiny_paper", "error_by_iteration"].startswith("1: ")
+    assert table.loc["tiny_paper", "g_class_ratio_by_iteration"].startswith("1: ")
     md = (tmp_path / "results" / "ablation.md").read_text()
     assert str(config) in md and "paper + Adam (`tiny_paper_adam`)" in md
     assert (tmp_path / "figures" / "ablation_curves.png").stat().st_size > 0
