@@ -35,7 +35,7 @@ def celeba_attributes(config: dict[str, Any]) -> list[str]:
 
 
 def requests(config: dict[str, Any]) -> Iterator[Request]:
-    """Every (dataset, labels, K) the enabled runs need: Table 1, CelebA, toy 2-D, Fig. 4."""
+    """Every (dataset, labels, K) the enabled runs need: Table 1, CelebA, toy 2-D, ablation, Fig. 4."""
     for column, spec in config["table1"].items():
         yield Request(f"table1.{column}", spec["dataset"], spec["n_labels"],
                       tuple(k for ks in spec["methods"].values() for k in ks), f"table1.{column}.n_labels")
@@ -45,6 +45,9 @@ def requests(config: dict[str, Any]) -> Iterator[Request]:
                           f"celeba.settings.{setting}")
     for dataset in (config.get("toy2d") or {}).get("datasets", []):
         yield Request("toy2d.datasets", dataset, 0, (2,), "toy2d")
+    ablation = config.get("ablation")
+    if ablation:
+        yield Request("ablation", ablation["dataset"], 0, (ablation.get("k", 10),), "ablation")
     fig4 = config.get("fig4")
     if fig4:
         k = fig4.get("k", 10)

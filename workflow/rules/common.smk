@@ -12,7 +12,7 @@ from snakemake.exceptions import WorkflowError
 
 from ganem import data, feasibility
 from ganem.config import (CELEBA_N_LABELS, ConfigError, method_params, normalise_cli_values, parse_n_labels,
-                          setting_name, validate)
+                          resolve_method, setting_name, validate)
 from ganem.feasibility import celeba_attributes
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
@@ -31,7 +31,14 @@ except ConfigError as err:
     raise WorkflowError(f"infeasible configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
+# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
+CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
 NEURAL = {"ganem", "ganmm"}
+
+
+def is_neural(name):
+    """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
+    return resolve_method(config, name).method in NEURAL
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -144,9 +151,20 @@ def variant_overrides(variant, dataset):
     return f"--set {key}.bottleneck={int(variant.removeprefix('bottleneck'))}"
 
 
+def ablation_runs():
+    """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
+    spec = config.get("ablation") or {}
+    return [
+        f"{run_dir(method, spec['dataset'], 0, spec.get('k', 10), seed)}/metrics.json"
+        for method in spec.get("methods", [])
+        for seed in spec.get("seeds", config["seeds"])
+    ]
+
+
 def all_runs():
-    """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
-    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + [m for _, m in fig4_panels()]))
+    """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
+    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + ablation_runs()
+                              + [m for _, m in fig4_panels()]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +203,7 @@ def fig3_run(panel):
 
 
 def neural_table1_runs():
-    return [m for m in table1_runs() if m.split("/")[2] in NEURAL]
+    return [m for m in table1_runs() if is_neural(m.split("/")[2])]
 
 
 FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
@@ -197,6 +215,7 @@ FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
     "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
     "seed_spread": (table1_runs, "at least one method in a table1 column"),
     "toy2d": (toy2d_runs, "a toy2d section"),
+    "ablation_curves": (ablation_runs, "an ablation section"),
     "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
 }
 
@@ -223,6 +242,8 @@ def table_targets():
                "results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
     if config.get("toy2d"):
         targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
+    if config.get("ablation"):
+        targets += ["results/ablation.csv", "results/ablation.md"]
     return targets
 
 
