@@ -65,8 +65,11 @@ def check(config: dict[str, Any]) -> None:
 
 def _counts(config: dict[str, Any], dataset: str, split: str) -> np.ndarray | None:
     options = dataset_settings(config, dataset).get("options", {})
-    counts = data.class_counts(dataset, split, config.get("data_dir"),
-                               celeba_max_per_class=options.get("max_per_class"))
+    try:
+        counts = data.class_counts(dataset, split, config.get("data_dir"),
+                                   celeba_max_per_class=options.get("max_per_class"))
+    except data.DataError:
+        return None  # a corrupt attribute file: the fetch rule reports it with its fix
     return None if counts is None else np.asarray(counts)
 
 

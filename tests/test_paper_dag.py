@@ -56,8 +56,8 @@ def paper_plan(tmp_path_factory):
 
 
 def test_paper_config_plans_every_run(paper_plan):
-    # 3 seeds x (6 + 1 + 1 + 1) Table 1 runs, 40 attributes x 3 x 3 CelebA runs, 3 x 3 x 5 toy runs
-    assert paper_plan["run"] == 27 + 360 + 45
+    # 3 seeds x (7 + 1 + 1 + 1) Table 1 runs, 40 attributes x 3 x 3 CelebA runs, 3 x 3 x 5 toy runs
+    assert paper_plan["run"] == 30 + 360 + 45
     assert paper_plan["run_variant"] == 4
     assert paper_plan["fetch_data"] == 4  # mnist, svhn, celeba (once for all 40 attributes), toy
 
@@ -87,6 +87,7 @@ def test_miniature_paper_dag_from_nothing(mini, paper_plan):
     assert set(zip(measured["column"], measured["method"], measured["K"])) == {
         ("mnist_unsup", "kmeans", 10), ("mnist_unsup", "gmm", 10), ("mnist_unsup", "ganmm", 10),
         ("mnist_unsup", "ganem", 10), ("mnist_unsup", "ganem", 20), ("mnist_unsup", "ganem", 30),
+        ("mnist_unsup", "ganem_paper", 10),
         ("mnist_100", "ganem", 10), ("mnist_1000", "ganem", 10), ("svhn_1000", "ganem", 10)}
     # one CelebA fetch for all attributes; checkpoints slimmed after metrics.json
     assert sorted(p.name for p in (work / "data" / "manifests").glob("*.json")) == \
