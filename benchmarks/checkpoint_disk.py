@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ganem.config import method_params
+from ganem.config import method_params, resolve_method
 from ganem.methods import RunContext, get_method, make_params
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,13 +68,14 @@ def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: s
     values = method_params(config, method, dataset)
     if variant and variant.startswith("bottleneck"):
         values["bottleneck"] = int(variant.removeprefix("bottleneck"))
-    cls = get_method(method)
+    base = resolve_method(config, method).method  # a variant (methods.<name>.method) runs its base method
+    cls = get_method(base)
     params = make_params(cls.Params, values, f"methods.{method}")
     x = torch.zeros(2, *SHAPES[family]) - (1.0 if family in ("svhn", "celeba") else 0.0)  # the data's range
     w = torch.zeros(N_FIT[family], k)
     with tempfile.TemporaryDirectory() as run_dir:
         ctx = RunContext(k=k, seed=0, run_dir=Path(run_dir), device=torch.device("cpu"), progress=False)
-        if method == "ganem":
+        if base == "ganem":
             from ganem.model.em import GANEMTrainer
 
             t = GANEMTrainer(params, ctx)
@@ -105,7 +106,7 @@ def main() -> None:
     print(f"{'method':8} {'dataset family':16} {'K':>3} {'runs':>5} {'whole MB':>9} {'slim MB':>8}")
     groups = Counter()
     for (method, dataset, k, variant), n in sorted(runs.items(), key=str):
-        if get_method(method).name not in ("ganem", "ganmm"):
+        if resolve_method(config, method).method not in ("ganem", "ganmm"):
             continue
         family = dataset.split("-", 1)[0]
         key = (method, family, k, variant)
