@@ -32,17 +32,26 @@ def sync(device: torch.device) -> None:
 
 def median_ms(fn: Callable[[], Any], device: torch.device, steps: int, repeats: int, warmup: int = 2) -> float:
     """Median over ``repeats`` of the mean wall milliseconds of ``steps`` calls of ``fn`` (after warm-up)."""
-    for _ in range(warmup):
-        fn()
-    sync(device)
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(steps):
+    return interleaved_ms({"fn": fn}, device, steps, repeats, warmup)["fn"]
+
+
+def interleaved_ms(fns: dict[str, Callable[[], Any]], device: torch.device, steps: int, repeats: int,
+                   warmup: int = 2) -> dict[str, float]:
+    """``median_ms`` of several functions, their repeats taken in turn (A B A B ...), so that load
+    from other jobs on a shared machine falls on all of them alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
             fn()
-        sync(device)
-        samples.append((time.perf_counter() - t0) * 1000 / steps)
-    return statistics.median(samples)
+    sync(device)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            sync(device)
+            samples[name].append((time.perf_counter() - t0) * 1000 / steps)
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def random_images(family: str, n: int, seed: int = 0) -> torch.Tensor:
@@ -77,33 +86,42 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
     """ms per M-step step (one D + one G step at batch_size), per E-step step (e_batch_size fakes),
     and per image of the assignment pass (w = E(x)), with GAN-EM's Params (default: the paper's)."""
     from ganem.model.method import Params
-    from ganem.training import FiniteGuard
 
     params = params or Params()
     with tempfile.TemporaryDirectory() as tmp:
         trainer, x, w, phi_draw, gen = ganem_trainer(family, device, params, k, Path(tmp))
-        guard = FiniteGuard(1, params.finite_check_every)
-        acc = torch.zeros((), device=device)
-        counter = iter(range(10**9))
-
-        def m_step():
-            nonlocal acc
-            idx = torch.randint(len(x), (params.batch_size,), generator=gen).to(device)
-            d_loss, g_loss = trainer.mstep_step(x, w, idx, phi_draw, gen)
-            guard.add(next(counter), {"d_loss": d_loss, "g_loss": g_loss})
-            acc = acc + d_loss + g_loss
-
-        def e_step():
-            nonlocal acc
-            e_loss = trainer.estep_step(phi_draw, gen)
-            guard.add(next(counter), {"e_loss": e_loss})
-            acc = acc + e_loss
-
+        m_step, e_step, finish = suite_steps(trainer, x, w, phi_draw, gen)
         out = {"mstep_ms": median_ms(m_step, device, steps, repeats),
                "estep_ms": median_ms(e_step, device, steps, repeats),
                "assign_ms_per_image": median_ms(lambda: trainer._predict(x), device, 1, repeats, warmup=1) / len(x)}
-        guard.check()
+        finish()
     return {**out, "mstep_batch": params.batch_size, "estep_batch": params.e_batch_size}
+
+
+def suite_steps(trainer, x, w, phi_draw, gen):
+    """(M-step step, E-step step, finish) as the EM loop runs them: the trainer's step, the NaN
+    guard and the loss accumulation; ``finish`` runs the guard's last check."""
+    from ganem.training import FiniteGuard
+
+    params, device = trainer.p, trainer.device
+    guard = FiniteGuard(1, params.finite_check_every)
+    acc = torch.zeros((), device=device)
+    counter = iter(range(10**9))
+
+    def m_step():
+        nonlocal acc
+        idx = torch.randint(len(x), (params.batch_size,), generator=gen).to(device)
+        d_loss, g_loss = trainer.mstep_step(x, w, idx, phi_draw, gen)
+        guard.add(next(counter), {"d_loss": d_loss, "g_loss": g_loss})
+        acc = acc + d_loss + g_loss
+
+    def e_step():
+        nonlocal acc
+        e_loss = trainer.estep_step(phi_draw, gen)
+        guard.add(next(counter), {"e_loss": e_loss})
+        acc = acc + e_loss
+
+    return m_step, e_step, guard.check
 
 
 def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repeats: int = 3,
