@@ -38,7 +38,10 @@ def median_ms(fn: Callable[[], Any], device: torch.device, steps: int, repeats: 
 def interleaved_ms(fns: dict[str, Callable[[], Any]], device: torch.device, steps: int, repeats: int,
                    warmup: int = 2) -> dict[str, float]:
     """``median_ms`` of several functions, their repeats taken in turn (A B A B ...), so that load
-    from other jobs on a shared machine falls on all of them alike."""
+    from other jobs on a shared machine falls on all of them alike.  On the CPU the clock is the
+    process's CPU time (time.process_time: what the steps used of a core, not the time they waited
+    for one on a busy machine); on a GPU it is wall time up to a device synchronisation."""
+    clock = time.perf_counter if device.type == "cuda" else time.process_time
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -46,11 +49,11 @@ def interleaved_ms(fns: dict[str, Callable[[], Any]], device: torch.device, step
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(steps):
                 fn()
             sync(device)
-            samples[name].append((time.perf_counter() - t0) * 1000 / steps)
+            samples[name].append((clock() - t0) * 1000 / steps)
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
