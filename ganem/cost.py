@@ -87,8 +87,9 @@ def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, 
                         e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=iterations * n)
     if method == "ganmm":
         p = resolved_params(config, method, dataset)
-        device_type = device_type or planned_device(config)
-        full = p.proba_refresh == "full" or (p.proba_refresh == "auto" and device_type == "cuda")
+        from baselines.ganmm.train import refresh_mode
+
+        full = refresh_mode(p, device_type or planned_device(config), k, n) == "full"
         return RunSteps(family, n, ganmm_iterations=p.iterations,
                         ganmm_gan_passes=k * (p.pretrain_iterations + p.iterations),
                         ganmm_refresh_images=p.iterations * n if full else 0)

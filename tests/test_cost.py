@@ -33,9 +33,10 @@ def test_ganmm_passes_and_refresh_follow_the_device():
     gpu = cost.run_steps(PAPER, "ganmm", "mnist", 0, 10, "cuda")
     cpu = cost.run_steps(PAPER, "ganmm", "mnist", 0, 10, "cpu")
     assert gpu.ganmm_iterations == 200_000 and gpu.ganmm_gan_passes == 10 * (500 + 200_000)
-    params = cost.resolved_params(PAPER, "ganmm", "mnist")
-    full = params.proba_refresh == "full"
-    assert cpu.ganmm_refresh_images == (200_000 * 50_000 if full else 0)
+    # auto refresh: lazy on a CPU; on a GPU full for MNIST K=10 (lazy would read 10*10*5*50 = 25,000
+    # images of 50,000 per iteration) and lazy for CelebA K=2 (1,000 of 24,000)
+    assert cpu.ganmm_refresh_images == 0 and gpu.ganmm_refresh_images == 200_000 * 50_000
+    assert cost.run_steps(PAPER, "ganmm", "celeba-Eyeglasses", 0, 2, "cuda").ganmm_refresh_images == 0
 
 
 def test_seconds_is_steps_times_timings():
