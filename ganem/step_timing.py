@@ -71,7 +71,7 @@ def ganem_trainer(family: str, device: torch.device, params, k: int, run_dir: Pa
 
     ctx = RunContext(k=k, seed=0, run_dir=run_dir, device=device, progress=False)
     trainer = GANEMTrainer(params, ctx)
-    n = n or 4 * max(params.batch_size, params.assign_batch_size)
+    n = n or max(4 * params.batch_size, params.assign_batch_size)
     x = random_images(family, n).to(device)
     trainer._build(x)
     if params.channels_last and x.dim() == 4:

@@ -94,6 +94,9 @@ class Params:
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+        if self.optimizer_impl == "fused" and self.optimizer != "adam":
+            raise ValueError("optimizer_impl=fused needs optimizer=adam (PyTorch has no fused RMSprop); "
+                             "use foreach or auto")
         if not isinstance(self.channels_last, bool):
             raise ValueError(f"channels_last must be true or false, got {self.channels_last!r}")
         if isinstance(self.adam_betas, list):
