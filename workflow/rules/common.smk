@@ -11,7 +11,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem import plan
-from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
+from ganem.config import ConfigError, method_params, normalise_cli_values, resolve_method, setting_name, validate
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -24,7 +24,14 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
+# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
+CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
 NEURAL = {"ganem", "ganmm"}
+
+
+def is_neural(name):
+    """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
+    return resolve_method(config, name).method in NEURAL
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -99,8 +106,13 @@ def variant_overrides(variant, dataset):
                     for name, value in plan.variant_params(config, variant).items())
 
 
+def ablation_runs():
+    """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
+    return [metrics_of(run) for run in plan.ablation_runs(config)]
+
+
 def all_runs():
-    """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
+    """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
     return [metrics_of(run) for run in plan.targets(config)["all"]]
 
 
@@ -140,7 +152,7 @@ def fig3_run(panel):
 
 
 def neural_table1_runs():
-    return [m for m in table1_runs() if m.split("/")[2] in NEURAL]
+    return [m for m in table1_runs() if is_neural(m.split("/")[2])]
 
 
 FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
@@ -152,6 +164,7 @@ FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
     "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
     "seed_spread": (table1_runs, "at least one method in a table1 column"),
     "toy2d": (toy2d_runs, "a toy2d section"),
+    "ablation_curves": (ablation_runs, "an ablation section"),
     "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
 }
 
@@ -178,6 +191,8 @@ def table_targets():
                "results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
     if config.get("toy2d"):
         targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
+    if config.get("ablation"):
+        targets += ["results/ablation.csv", "results/ablation.md"]
     return targets
 
 
