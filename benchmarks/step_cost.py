@@ -118,6 +118,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--families", nargs="+", default=list(FAMILY_SHAPES), choices=list(FAMILY_SHAPES))
+    ap.add_argument("--kinds", nargs="+", default=["mstep", "estep", "assign"], choices=["mstep", "estep", "assign"],
+                    help="which steps to time (64x64 E-steps take tens of seconds each on a CPU core)")
     ap.add_argument("--steps", type=int, default=3, help="steps per timed repeat")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats (median reported)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -144,6 +146,8 @@ def main(argv=None) -> int:
             for step, suite, bare, batch in (("mstep", suite_m, bare_m, params.batch_size),
                                              ("estep", suite_e, bare_e, params.e_batch_size),
                                              ("assign", lambda: trainer._predict(x), bare_assign, len(x))):
+                if step not in args.kinds:
+                    continue
                 steps = 1 if step == "assign" else args.steps  # one pass over the images
                 ms = interleaved_ms({"suite": suite, "bare": bare}, device, steps, args.repeats, warmup=1)
                 gflop = flops(bare) / 1e9
