@@ -99,7 +99,7 @@ class Params:
     channels_last: bool = False  # NHWC memory format for the conv nets (CPU: measured slower, see docs)
     compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
     precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
-    optimizer_impl: str = "auto"  # auto: PyTorch's choice | single | foreach | fused (the optimiser kernels)
+    optimizer_impl: str = "auto"  # auto: fused for Adam, PyTorch's choice for RMSprop | single | foreach | fused
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
