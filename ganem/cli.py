@@ -102,7 +102,8 @@ def _cmd_plan(args) -> int:
         ganem_params, ganmm_params = plan.params_per_family(config, groups["all"])
         families = sorted(set(ganem_params) | set(ganmm_params))
         print(f"timing the suite's steps on {device} ({torch.get_num_threads()} thread(s)) for "
-              f"{', '.join(families) or 'no neural runs'}: a minute or so", file=sys.stderr)
+              f"{', '.join(families) or 'no neural runs'} (seconds per family on a GPU; on a CPU core up to "
+              "minutes for the 64x64 nets)", file=sys.stderr)
         now = step_timing.measure(tuple(families), device, ganem_params=ganem_params, ganmm_params=ganmm_params,
                                   ganmm=not args.no_ganmm, repeats=args.repeats, steps=1, warmup=1,
                                   progress=lambda msg: print(f"  {msg}", file=sys.stderr))
