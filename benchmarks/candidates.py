@@ -11,50 +11,36 @@ alike.  The ratio candidate / default is the option's effect; below 1 is faster.
 """
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
-from ganem.config import parse_value
 from ganem.methods import make_params
 from ganem.model.method import Params
-from ganem.step_timing import FAMILY_SHAPES, device_name, ganem_trainer, interleaved_ms, suite_steps
+from ganem.step_timing import (FAMILY_SHAPES, assignments, benchmark_arguments, device_name, ganem_trainer,
+                               interleaved_ms, suite_steps, write_rows)
 
 DEFAULT_CANDIDATES = ["channels_last=true", "optimizer_impl=foreach", "compile=default"]
 FIELDS = ["device", "device_name", "threads", "family", "candidate", "base", "step", "default_ms", "candidate_ms",
           "ratio", "repeats"]
 
 
-def values_of(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, _, raw = item.partition("=")
-        out[key] = parse_value(raw)
-    return out
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="cpu")
+    ap = benchmark_arguments(__doc__.splitlines()[0], repeats=5)
     ap.add_argument("--family", default="mnist", choices=list(FAMILY_SHAPES))
     ap.add_argument("--candidate", action="append", default=None, metavar="KEY=VALUE[,KEY=VALUE]",
                     help=f"a candidate (repeatable; default: {' '.join(DEFAULT_CANDIDATES)})")
     ap.add_argument("--base", action="append", default=[], metavar="KEY=VALUE", help="values for both trainers")
     ap.add_argument("--steps", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    base = values_of(args.base)
+    base = assignments(args.base)
     rows = []
     for candidate in args.candidate or DEFAULT_CANDIDATES:
-        option = values_of(candidate.split(","))
+        option = assignments(candidate.split(","))
         with tempfile.TemporaryDirectory() as tmp:
             steps = {}
             for name, values in (("default", base), ("candidate", {**base, **option})):
@@ -71,12 +57,7 @@ def main(argv=None) -> int:
                 print(",".join(str(rows[-1][f]) for f in FIELDS), file=sys.stderr, flush=True)
             for fns in steps.values():
                 fns[2]()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {args.out}")
+    write_rows(args.out, FIELDS, rows)
     return 0
 
 

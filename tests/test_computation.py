@@ -21,12 +21,7 @@ IMAGES = dict(em_iterations=1, mstep_batches=2, q_steps=2, batch_size=8, e_batch
               noise_dim=4, assign_batch_size=16)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def points(n=120):
