@@ -112,11 +112,15 @@ def suite_steps(trainer, x, w, phi_draw, gen):
     acc = torch.zeros((), device=device)
     counter = iter(range(10**9))
 
+    perm = torch.randperm(len(x), generator=gen).to(device)  # the EM loop's batches: slices of one permutation
+    batches = len(x) // params.batch_size
+
     def m_step():
         nonlocal acc
-        idx = torch.randint(len(x), (params.batch_size,), generator=gen).to(device)
+        b = next(counter) % batches
+        idx = perm[b * params.batch_size:(b + 1) * params.batch_size]
         d_loss, g_loss = trainer.mstep_step(x, w, idx, phi_draw, gen)
-        guard.add(next(counter), {"d_loss": d_loss, "g_loss": g_loss})
+        guard.add(b, {"d_loss": d_loss, "g_loss": g_loss})
         acc = acc + d_loss + g_loss
 
     def e_step():

@@ -137,7 +137,16 @@ class GANEMTrainer:
             z = torch.rand(n, self.noise_dim, generator=gen)
             if self.p.noise == "uniform11":
                 z = 2 * z - 1
-        return z.to(self.device)
+        return self._to_device(z)
+
+    def _to_device(self, t: torch.Tensor) -> torch.Tensor:
+        """A CPU draw onto the device without a host sync: a plain host-to-GPU copy from pageable
+        memory waits for the GPU; from pinned memory (PyTorch's caching host allocator) with
+        non_blocking it is queued.  The draws stay on the CPU generator, so every device sees the
+        same random numbers."""
+        if self.device.type != "cuda":
+            return t.to(self.device)
+        return t.pin_memory().to(self.device, non_blocking=True)
 
     def classes(self, n: int, how: str, phi: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Classes of n fakes; ``phi`` is the CPU float64 prior (``_draw_prior``: one copy per iteration)."""
@@ -147,7 +156,7 @@ class GANEMTrainer:
             c = torch.multinomial(phi, n, replacement=True, generator=gen)
         else:  # balanced: n // K per class, the remainder to the first classes (code: 70 = 7 x 10)
             c = torch.arange(n) % self.k
-        return c.to(self.device)
+        return self._to_device(c)
 
     @staticmethod
     def _draw_prior(phi: torch.Tensor) -> torch.Tensor:
