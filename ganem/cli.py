@@ -194,7 +194,7 @@ COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table, "table2"
 
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
-    from ganem.methods import ConfigError
+    from ganem.errors import ConfigError
     from ganem.training import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])

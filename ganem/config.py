@@ -16,7 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ganem.methods import METHODS, ConfigError
+from ganem.errors import ConfigError
+from ganem.methods import METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"

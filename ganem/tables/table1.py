@@ -1,0 +1,89 @@
+"""Table 1 (MNIST, SVHN): one row per (method, column, K), measured beside the paper's value.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ganem.tables.common import (METHOD_NAMES, STAND_INS, _cell, paper_values, read_runs, summarise,
+                                 write_csv_and_markdown)
+
+
+TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
+    "mnist_unsup": ("mnist", 0, "MNIST (unsupervised)"),
+    "mnist_100": ("mnist", 100, "MNIST (100 labels)"),
+    "mnist_1000": ("mnist", 1000, "MNIST (1000 labels)"),
+    "svhn_1000": ("svhn", 1000, "SVHN (1000 labels)"),
+}
+TABLE1_FIELDS = ["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
+                 "paper_mean", "paper_std", "scoring_rule", "split"]
+
+def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
+    runs = read_runs(metrics_paths)
+    column_of = {(spec["dataset"], spec["n_labels"]): col for col, spec in config["table1"].items()}
+    runs["column"] = [column_of.get((d, n)) for d, n in zip(runs["dataset"], runs["n_labels"])]
+    if runs["column"].isna().any():
+        stray = runs.loc[runs["column"].isna(), "run"].tolist()
+        raise ValueError(f"runs that belong to no table1 column of this config: {stray}")
+    measured = summarise(runs, ["method", "column", "dataset", "K", "n_labels"]) if len(runs) else \
+        pd.DataFrame(columns=["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std",
+                              "n_seeds", "scoring_rule", "split"])
+    paper = paper_values("table1")
+    paper["dataset"] = [TABLE1_COLUMNS[c][0] for c in paper["column"]]
+    paper["n_labels"] = [TABLE1_COLUMNS[c][1] for c in paper["column"]]
+    measured["K"] = measured["K"].astype("Int64")
+    table = paper[["method", "column", "K", "dataset", "n_labels", "paper_mean", "paper_std"]].merge(
+        measured, on=["method", "column", "K"], how="outer", suffixes=("_paper", ""))
+    table["dataset"] = table["dataset"].fillna(table["dataset_paper"])
+    table["n_labels"] = table["n_labels"].fillna(table["n_labels_paper"]).astype(int)
+    table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
+    order = {c: i for i, c in enumerate(TABLE1_COLUMNS)}
+    method_order = {m: i for i, m in enumerate(METHOD_NAMES)}
+    table = table.sort_values(by=["column", "method", "K"],
+                              key=lambda s: s.map(order) if s.name == "column" else
+                              (s.map(method_order) if s.name == "method" else s)).reset_index(drop=True)
+    return table[TABLE1_FIELDS]
+
+
+def table1_markdown(table: pd.DataFrame, config: dict) -> str:
+    cols = list(TABLE1_COLUMNS)
+    header = ["Method", "K"] + [f"{TABLE1_COLUMNS[c][2]}: {kind}" for c in cols for kind in ("measured", "paper")]
+    lines = ["# Table 1: error (%) on MNIST and SVHN, measured by this suite beside the paper's values", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    keyed = table.set_index(["method", "K", "column"])
+    rows = table[["method", "K"]].drop_duplicates()
+    rows = rows.assign(_m=rows["method"].map({m: i for i, m in enumerate(METHOD_NAMES)})).sort_values(["_m", "K"])
+    for method, k in zip(rows["method"], rows["K"]):
+        cells = [METHOD_NAMES.get(method, method), "n.s." if pd.isna(k) else str(int(k))]
+        for c in cols:
+            if (method, k, c) in keyed.index:
+                r = keyed.loc[(method, k, c)]
+                star = "†" if r["dataset"] in STAND_INS and r["n_seeds"] else ""
+                cells.append(_cell(r["error_mean"], r["error_std"], r["n_seeds"]) + star)
+                cells.append(_cell(r["paper_mean"], r["paper_std"], 0))
+            else:
+                cells += ["-", "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Measured: mean (± sample std) over n seeds of this suite's runs; paper: the value printed in "
+              "the paper's Table 1 (transcribed in ganem/paper_values/table1.csv). `-`: not run / not reported. "
+              "K `n.s.`: not specified by the paper.", ""]
+    measured = table[table["n_seeds"] > 0]
+    for (column, dataset), grp in measured.groupby(["column", "dataset"]):
+        rules = ", ".join(sorted(set(grp["scoring_rule"].dropna())))
+        splits = ", ".join(sorted(set(grp["split"].dropna())))
+        note = f"- {TABLE1_COLUMNS[column][2]}: measured on `{dataset}` (split `{splits}`), scored by {rules}"
+        if dataset in STAND_INS:
+            note = f"- † {TABLE1_COLUMNS[column][2]}: measured on `{dataset}`, {STAND_INS[dataset]} (split `{splits}`), scored by {rules}"
+        lines.append(note + ".")
+    lines += ["- Scoring: `hungarian` = one-to-one cluster-to-class matching (K = classes), `majority` = "
+              "1 - purity (K > classes), `classification` = plain error of the predicted class (semi-supervised).",
+              f"- Seeds configured: {config['seeds']}. Every run's config, seed, commit, library versions and "
+              "device are in its `metrics.json` under `results/runs/`."]
+    return "\n".join(lines) + "\n"
+
+
+def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
+    table = table1_frame(config, metrics_paths)
+    write_csv_and_markdown(table, table1_markdown(table, config), csv_path, md_path)
+    return table
