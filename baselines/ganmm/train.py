@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ganem.methods.base import Assignment, RunContext
-from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
+from ganem.training import (Checkpointer, IterationLog, check_finite, progress, resolve_output, rng_state,
                             save_sample_grid, seed_everything, set_rng_state)
 
 from .nets import Classifier, Critic, Generator, clip_, tflib_init
@@ -44,18 +44,6 @@ GRID_COLUMNS = 10
 
 
 # ---------------------------------------------------------------------------------------- trainer
-def resolve_output(kind: str, x: torch.Tensor) -> str:
-    if kind != "auto":
-        return kind
-    lo, hi = float(x.min()), float(x.max())
-    if lo >= -1e-6 and hi <= 1 + 1e-6:
-        return "sigmoid"
-    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
-        return "tanh"
-    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] (sigmoid) nor [-1,1] (tanh): "
-                     "normalise them or set methods.ganmm.output_activation")
-
-
 class GANMMTrainer:
     def __init__(self, params, ctx: RunContext):
         self.p, self.ctx = params, ctx
@@ -73,7 +61,7 @@ class GANMMTrainer:
     def _build(self, x: torch.Tensor, gen: torch.Generator) -> None:
         p, k = self.p, self.k
         self.shape = tuple(x.shape[1:])
-        self.output = resolve_output(p.output_activation, x)
+        self.output = resolve_output(p.output_activation, x, "methods.ganmm.output_activation")
         self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
         self.G, self.D = [], []
         for _ in range(k):
