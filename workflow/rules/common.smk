@@ -15,7 +15,7 @@ from ganem.config import ConfigError, method_params, normalise_cli_values, setti
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
 config.update(normalise_cli_values(dict(config)))
-# The JSON schema (workflow/schemas/config.schema.yaml) plus the semantic checks, in one pass that
+# The JSON schema (ganem/schemas/config.schema.yaml, package data) plus the semantic checks, in one pass that
 # names the offending key: the same validation `python -m ganem run` applies.
 try:
     validate(config, source="config")
