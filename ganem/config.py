@@ -4,8 +4,7 @@ One validation path serves both entry points: the Snakefile calls ``validate`` w
 built (so a bad config fails before any job runs) and ``python -m ganem run`` calls it again for
 the config it resolves. Structural checks come from the JSON schema in
 ``ganem/schemas/config.schema.yaml`` (package data); semantic ones (known datasets, labels versus
-images) are
-below.
+images) are below.
 """
 from __future__ import annotations
 

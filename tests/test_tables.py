@@ -16,7 +16,7 @@ from synthetic import write_run
 
 from ganem import cli
 from ganem.data import CELEBA_ATTRIBUTES
-from ganem.summary import (BETTER, CONSISTENT, NOT_RUN, ONE_SEED, STAND_IN, SUBSET, WORSE, summary_frame,
+from ganem.summary import (BETTER, BUDGET_BELOW, CONSISTENT, NOT_RUN, ONE_SEED, STAND_IN, SUBSET, WORSE, summary_frame,
                            verdict, write_summary)
 from ganem.tables import (paper_table3, paper_values, percent, runs_frame, table1_frame, table2_frame,
                           table3_frame, toy2d_frames, write_table1)
@@ -208,10 +208,12 @@ def test_summary_verdicts_stand_in_subset_one_seed_and_reasons(tmp_path):
               "mnist_1000": {"dataset": "mnist", "n_labels": 1000, "methods": {"ganem": [10]}}}
     config = base_config(table1=table1)
     config["datasets"]["mnist"] = {"unsup": {"fit": "train", "score": "train"}, "semi": {"fit": "train", "score": "test"}}
-    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e) for s, e in enumerate([8.0, 9.0])]
+    full = 50_000  # GAN-EM runs at the paper's budget (its default Params on 50,000 images)
+    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e, n_fit=full) for s, e in enumerate([8.0, 9.0])]
     paths += [write_run(tmp_path, "kmeans", "mnist5k", 10, s, e) for s, e in enumerate([46.0, 47.0])]
-    paths += [write_run(tmp_path, "ganem", "mnist", 10, s, e, n_labels=100) for s, e in enumerate([1.0, 1.2, 1.1])]
-    paths += [write_run(tmp_path, "ganem", "mnist", 10, 0, 1.0, n_labels=1000)]
+    paths += [write_run(tmp_path, "ganem", "mnist", 10, s, e, n_labels=100, n_fit=full)
+              for s, e in enumerate([1.0, 1.2, 1.1])]
+    paths += [write_run(tmp_path, "ganem", "mnist", 10, 0, 1.0, n_labels=1000, n_fit=full)]
     t1 = table1_frame(config, paths)
     s = summary_frame(config, t1).set_index("cell")
     ganem_unsup = s.loc["GAN-EM / MNIST (unsupervised) / K=10"]
@@ -232,6 +234,34 @@ def test_summary_verdicts_stand_in_subset_one_seed_and_reasons(tmp_path):
     # a subset of full MNIST is not comparable either
     config["datasets"]["mnist"]["n_samples"] = 1000
     assert summary_frame(config, t1).set_index("cell").loc["GAN-EM / MNIST (100 labels) / K=10", "verdict"] == SUBSET
+
+
+def test_a_budget_far_below_the_papers_is_named_in_the_table_and_the_verdict(tmp_path):
+    # make quick's GAN-EM: 2 EM iterations of 20 M-step batches = 40 G+D steps; the paper's schedule
+    # (5 epochs of 781 batches of 64, 100 EM iterations on 50,000 images) = 390,500
+    table1 = {"mnist_unsup": {"dataset": "mnist5k", "n_labels": 0, "methods": {"ganem": [10], "kmeans": [10]}}}
+    config = base_config(table1=table1)
+    tiny = {"em_iterations": 2, "mstep_batches": 20}
+    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e, n_fit=5000, params=tiny)
+             for s, e in enumerate([88.0, 91.0])]
+    paths += [write_run(tmp_path, "kmeans", "mnist5k", 10, s, e) for s, e in enumerate([46.0, 47.0])]
+    write_table1(config, paths, tmp_path / "t1.csv", tmp_path / "t1.md", source="config/quick.yaml")
+    md = (tmp_path / "t1.md").read_text()
+    assert "Built from `config/quick.yaml`" in md
+    assert "GAN-EM, MNIST (unsupervised), K=10: 40 of 390,500 G+D steps" in md
+    assert "89.50 (±2.12) [n=2]†‡" in md and "budget below paper: not a test of the paper's number" in md
+    assert "46.50 (±0.71) [n=2]† |" in md  # K-means: fitted to convergence, no budget mark
+    frame = write_summary(config, tmp_path / "t1.csv", None, None, tmp_path / "s.csv", tmp_path / "s.md",
+                          source="config/quick.yaml")
+    cell = frame.set_index("cell").loc["GAN-EM / MNIST (unsupervised) / K=10"]
+    assert cell["verdict"] == BUDGET_BELOW and cell["budget"].startswith("40 of 390,500 G+D steps")
+    assert "stand-in mnist5k" in cell["reason"]  # the second reason is kept
+    assert frame.set_index("cell").loc["K-means / MNIST (unsupervised) / K=10", "verdict"] == STAND_IN
+    summary = (tmp_path / "s.md").read_text()
+    measured, not_run = summary.index("## Measured cells"), summary.index("## Cells not run")
+    assert measured < not_run and "not run" not in summary[measured:not_run]  # counted at the end, not listed
+    n_not_run = int((frame["verdict"] == NOT_RUN).sum())
+    assert f"2 of the paper's {len(frame)} cells measured" in summary and f"{n_not_run} not run" in summary
 
 
 def test_summary_table2_uses_the_printed_row_average(tmp_path):

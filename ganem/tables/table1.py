@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ganem.tables.common import (METHOD_NAMES, STAND_INS, _cell, paper_values, read_runs, summarise,
+from ganem.tables.budget import PAPER_FIT_IMAGES, below_paper, paper_budget
+from ganem.tables.common import (BELOW_MARK, METHOD_NAMES, STAND_INS, _cell, budget_lines, budget_notes,
+                                 budget_warning, built_from, paper_values, read_runs, summarise,
                                  write_csv_and_markdown)
-
 
 TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
     "mnist_unsup": ("mnist", 0, "MNIST (unsupervised)"),
@@ -17,7 +18,7 @@ TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
     "svhn_1000": ("svhn", 1000, "SVHN (1000 labels)"),
 }
 TABLE1_FIELDS = ["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
-                 "paper_mean", "paper_std", "scoring_rule", "split"]
+                 "paper_mean", "paper_std", "scoring_rule", "split", "budget", "paper_budget"]
 
 def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     runs = read_runs(metrics_paths)
@@ -28,7 +29,7 @@ def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
         raise ValueError(f"runs that belong to no table1 column of this config: {stray}")
     measured = summarise(runs, ["method", "column", "dataset", "K", "n_labels"]) if len(runs) else \
         pd.DataFrame(columns=["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std",
-                              "n_seeds", "scoring_rule", "split"])
+                              "n_seeds", "scoring_rule", "split", "budget"])
     paper = paper_values("table1")
     paper["dataset"] = [TABLE1_COLUMNS[c][0] for c in paper["column"]]
     paper["n_labels"] = [TABLE1_COLUMNS[c][1] for c in paper["column"]]
@@ -38,6 +39,8 @@ def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     table["dataset"] = table["dataset"].fillna(table["dataset_paper"])
     table["n_labels"] = table["n_labels"].fillna(table["n_labels_paper"]).astype(int)
     table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
+    table["paper_budget"] = [paper_budget(m, PAPER_FIT_IMAGES[TABLE1_COLUMNS[c][0]]) if n else float("nan")
+                             for m, c, n in zip(table["method"], table["column"], table["n_seeds"])]
     order = {c: i for i, c in enumerate(TABLE1_COLUMNS)}
     method_order = {m: i for i, m in enumerate(METHOD_NAMES)}
     table = table.sort_values(by=["column", "method", "K"],
@@ -46,11 +49,14 @@ def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     return table[TABLE1_FIELDS]
 
 
-def table1_markdown(table: pd.DataFrame, config: dict) -> str:
+def table1_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     cols = list(TABLE1_COLUMNS)
     header = ["Method", "K"] + [f"{TABLE1_COLUMNS[c][2]}: {kind}" for c in cols for kind in ("measured", "paper")]
+    budgets = budget_notes(table, lambda r: f"{TABLE1_COLUMNS[r['column']][2]}, K={int(r['K'])}")
     lines = ["# Table 1: error (%) on MNIST and SVHN, measured by this suite beside the paper's values", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+             built_from(source, config), ""]
+    lines += budget_warning(budgets)
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = table.set_index(["method", "K", "column"])
     rows = table[["method", "K"]].drop_duplicates()
     rows = rows.assign(_m=rows["method"].map({m: i for i, m in enumerate(METHOD_NAMES)})).sort_values(["_m", "K"])
@@ -60,6 +66,7 @@ def table1_markdown(table: pd.DataFrame, config: dict) -> str:
             if (method, k, c) in keyed.index:
                 r = keyed.loc[(method, k, c)]
                 star = "†" if r["dataset"] in STAND_INS and r["n_seeds"] else ""
+                star += BELOW_MARK if r["n_seeds"] and below_paper(r["budget"], r["paper_budget"]) else ""
                 cells.append(_cell(r["error_mean"], r["error_std"], r["n_seeds"]) + star)
                 cells.append(_cell(r["paper_mean"], r["paper_std"], 0))
             else:
@@ -76,6 +83,8 @@ def table1_markdown(table: pd.DataFrame, config: dict) -> str:
         if dataset in STAND_INS:
             note = f"- † {TABLE1_COLUMNS[column][2]}: measured on `{dataset}`, {STAND_INS[dataset]} (split `{splits}`), scored by {rules}"
         lines.append(note + ".")
+    lines += budget_lines(budgets, f"the method's default Params on the paper's {PAPER_FIT_IMAGES['mnist']:,} "
+                          f"MNIST / {PAPER_FIT_IMAGES['svhn']:,} SVHN images")
     lines += ["- Scoring: `hungarian` = one-to-one cluster-to-class matching (K = classes), `majority` = "
               "1 - purity (K > classes), `classification` = plain error of the predicted class (semi-supervised).",
               f"- Seeds configured: {config['seeds']}. Every run's config, seed, commit, library versions and "
@@ -83,7 +92,8 @@ def table1_markdown(table: pd.DataFrame, config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path) -> pd.DataFrame:
+def write_table1(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path,
+                 source: str = "") -> pd.DataFrame:
     table = table1_frame(config, metrics_paths)
-    write_csv_and_markdown(table, table1_markdown(table, config), csv_path, md_path)
+    write_csv_and_markdown(table, table1_markdown(table, config, source), csv_path, md_path)
     return table

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ganem.io import atomic_write_text
-from ganem.tables.common import METHOD_NAMES, _cell, _ordered, read_runs
+from ganem.tables.budget import budget_text
+from ganem.tables.common import METHOD_NAMES, _cell, _ordered, built_from, read_runs
 
 
 TOY_FIELDS = ["dataset", "method", "seed", "error", "nmi", "ari", "scoring_rule", "K", "run"]
-TOY_SUMMARY_FIELDS = ["dataset", "method", "error_mean", "error_std", "n_seeds", "nmi_mean", "ari_mean"]
+TOY_SUMMARY_FIELDS = ["dataset", "method", "error_mean", "error_std", "n_seeds", "nmi_mean", "ari_mean", "budget"]
 
 def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-seed rows, mean/std per dataset x method) of the toy-* runs."""
@@ -26,7 +27,8 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     if len(runs):
         summary = runs.groupby(["dataset", "method"]).agg(
             error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
-            n_seeds=("seed", "nunique"), nmi_mean=("nmi", "mean"), ari_mean=("ari", "mean")).reset_index()
+            n_seeds=("seed", "nunique"), nmi_mean=("nmi", "mean"), ari_mean=("ari", "mean"),
+            budget=("budget", "max")).reset_index()
         summary = summary.sort_values(["dataset", "method"], key=lambda s: s.map(method_rank)
                                       if s.name == "method" else s).reset_index(drop=True)
     else:
@@ -34,11 +36,11 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     return per_seed, summary[TOY_SUMMARY_FIELDS]
 
 
-def toy2d_markdown(summary: pd.DataFrame) -> str:
+def toy2d_markdown(summary: pd.DataFrame, source: str = "") -> str:
     datasets = list(dict.fromkeys(summary["dataset"]))
     methods = _ordered(set(summary["method"]), list(METHOD_NAMES))
     header = ["Dataset"] + [METHOD_NAMES.get(m, m) for m in methods]
-    lines = ["# 2-D mixtures: clustering error (%), K=2, beyond the paper", "",
+    lines = ["# 2-D mixtures: clustering error (%), K=2, beyond the paper", "", built_from(source), "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = summary.set_index(["dataset", "method"])
     for d in datasets:
@@ -49,12 +51,16 @@ def toy2d_markdown(summary: pd.DataFrame) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Mean (± sample std) over n seeds; Hungarian error on all 1,000 points of each mixture (the "
               "points are fixed; the seed varies only the method). Per-seed values: results/toy2d.csv."]
+    budgets = summary[summary["budget"].notna()].groupby("method", sort=False)["budget"].max()
+    lines += [f"- Budget per {METHOD_NAMES.get(m, m)} run: {budget_text(m, b, float('nan'))} (the paper has no "
+              "2-D experiment)." for m, b in budgets.items()]
     return "\n".join(lines) + "\n"
 
 
-def write_toy2d(metrics_paths: list[Path], csv_path: Path, summary_path: Path, md_path: Path) -> pd.DataFrame:
+def write_toy2d(metrics_paths: list[Path], csv_path: Path, summary_path: Path, md_path: Path,
+                source: str = "") -> pd.DataFrame:
     per_seed, summary = toy2d_frames(metrics_paths)
     atomic_write_text(csv_path, per_seed.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(summary_path, summary.to_csv(index=False, float_format="%.4f"))
-    atomic_write_text(md_path, toy2d_markdown(summary))
+    atomic_write_text(md_path, toy2d_markdown(summary, source))
     return summary
