@@ -16,7 +16,8 @@ from ganem.methods import METHODS
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="fit one method on one dataset for one K and seed, score it, record it")
-    p.add_argument("--method", required=True, choices=sorted(METHODS))
+    p.add_argument("--method", required=True,
+                   help=f"a registered method ({', '.join(sorted(METHODS))}) or a variant defined under the config's methods")
     p.add_argument("--dataset", required=True, help="mnist, mnist5k, fashion_mnist, svhn, celeba-<Attribute>, toy-<shape>")
     p.add_argument("--k", type=int, required=True, help="number of clusters K")
     p.add_argument("--seed", type=int, required=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
+from ganem.config import ConfigError, method_params, normalise_cli_values, resolve_method, setting_name, validate
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -24,6 +24,11 @@ except ConfigError as err:
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
 NEURAL = {"ganem", "ganmm"}
+
+
+def is_neural(name):
+    """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
+    return resolve_method(config, name).method in NEURAL
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -136,9 +141,20 @@ def variant_overrides(variant, dataset):
     return f"--set {key}.bottleneck={int(variant.removeprefix('bottleneck'))}"
 
 
+def ablation_runs():
+    """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
+    spec = config.get("ablation") or {}
+    return [
+        f"{run_dir(method, spec['dataset'], 0, spec.get('k', 10), seed)}/metrics.json"
+        for method in spec.get("methods", [])
+        for seed in spec.get("seeds", config["seeds"])
+    ]
+
+
 def all_runs():
-    """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
-    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + [m for _, m in fig4_panels()]))
+    """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
+    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + ablation_runs()
+                              + [m for _, m in fig4_panels()]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +193,7 @@ def fig3_run(panel):
 
 
 def neural_table1_runs():
-    return [m for m in table1_runs() if m.split("/")[2] in NEURAL]
+    return [m for m in table1_runs() if is_neural(m.split("/")[2])]
 
 
 FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
@@ -189,6 +205,7 @@ FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
     "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
     "seed_spread": (table1_runs, "at least one method in a table1 column"),
     "toy2d": (toy2d_runs, "a toy2d section"),
+    "ablation_curves": (ablation_runs, "an ablation section"),
     "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
 }
 
@@ -215,6 +232,8 @@ def table_targets():
                "results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
     if config.get("toy2d"):
         targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
+    if config.get("ablation"):
+        targets += ["results/ablation.csv", "results/ablation.md"]
     return targets
 
 

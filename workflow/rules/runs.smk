@@ -20,8 +20,8 @@ rule run:
         out=lambda w, output: str(Path(output.metrics).parent),
     threads: config.get("threads_per_job", 1)
     resources:
-        mem_mb=lambda w: 8000 if w.method in NEURAL else 4000,
-        gpu=lambda w: config.get("gpus_per_job", 0) if w.method in NEURAL else 0,
+        mem_mb=lambda w: 8000 if is_neural(w.method) else 4000,
+        gpu=lambda w: config.get("gpus_per_job", 0) if is_neural(w.method) else 0,
     shell:
         "OMP_NUM_THREADS={threads} {PY} -m ganem run --method {wildcards.method} "
         "--dataset {wildcards.dataset} --k {wildcards.k} --seed {wildcards.seed} "
