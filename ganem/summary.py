@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganem.tables import (METHOD_NAMES, N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
+from ganem.tables import (N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
                           celeba_configured, table2_frame, table3_frame, write_csv_and_markdown)
 from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text
-from ganem.tables.common import built_from
+from ganem.tables.common import base_of, built_from, config_label
 
 SUMMARY_FIELDS = ["table", "cell", "method", "setting", "K", "paper_mean", "paper_std", "measured_mean",
                   "measured_std", "n_seeds", "measured_on", "budget", "difference", "se", "verdict", "reason"]
@@ -95,9 +95,10 @@ def _judge(config, measured_mean, measured_std, n, paper_mean, paper_std, datase
     number cannot test the paper's, whatever the data); stand-in or subset data; one seed; the rule."""
     out = {"measured_mean": measured_mean if n else np.nan, "measured_std": measured_std if n else np.nan,
            "n_seeds": int(n), "measured_on": dataset if n else "", "difference": np.nan, "se": np.nan,
-           "budget": budget_text(method, budget, paper_budget) if n else ""}
+           "budget": budget_text(base_of(config, method), budget, paper_budget) if n else ""}
     if not n:
-        return {**out, "verdict": NOT_RUN, "reason": _not_run_reason(config, method, configured, paper_dataset)}
+        return {**out, "verdict": NOT_RUN,
+                "reason": _not_run_reason(config, base_of(config, method), configured, paper_dataset)}
     out["difference"] = float(measured_mean) - float(paper_mean)
     not_comparable = comparability(config, dataset)
     if below_paper(budget, paper_budget):
@@ -113,13 +114,18 @@ def _judge(config, measured_mean, measured_std, n, paper_mean, paper_std, datase
 
 def _table1_cells(config: dict, table1: pd.DataFrame) -> list[dict]:
     rows = []
+    # a paper cell whose method ran only as variants (ganem_authors_cpu) is judged by those rows
+    variants = table1[(table1["method"] != table1["base_method"]) & (table1["n_seeds"] > 0)]
+    covered = set(zip(variants["base_method"], variants["column"], variants["K"]))
     for _, r in table1[table1["paper_mean"].notna()].iterrows():
         col, method = r["column"], r["method"]
+        if not r["n_seeds"] and (method, col, r["K"]) in covered:
+            continue
         k = None if pd.isna(r["K"]) else int(r["K"])
         spec = config.get("table1", {}).get(col, {})
         configured = k is not None and k in spec.get("methods", {}).get(method, [])
         paper_dataset = TABLE1_COLUMNS[col][0]
-        cell = {"table": "Table 1", "cell": f"{METHOD_NAMES.get(method, method)} / {TABLE1_COLUMNS[col][2]} / "
+        cell = {"table": "Table 1", "cell": f"{config_label(config, method)} / {TABLE1_COLUMNS[col][2]} / "
                 f"K={'n.s.' if k is None else k}", "method": method, "setting": col, "K": k,
                 "paper_mean": r["paper_mean"], "paper_std": r["paper_std"]}
         cell.update(_judge(config, r["error_mean"], r["error_std"], int(r["n_seeds"]), r["paper_mean"],
@@ -134,7 +140,7 @@ def _table2_cells(config: dict, table2: pd.DataFrame) -> list[dict]:
     configured = celeba_configured(config)
     for _, r in table2[table2["paper_error"].notna()].iterrows():
         method, setting = r["method"], r["setting"]
-        cell = {"table": "Table 2", "cell": f"{METHOD_NAMES.get(method, method)} / CelebA average / "
+        cell = {"table": "Table 2", "cell": f"{config_label(config, method)} / CelebA average / "
                 f"{SETTING_HEADINGS.get(setting, setting)}", "method": method, "setting": setting, "K": 2,
                 "paper_mean": r["paper_error"], "paper_std": np.nan}
         n_rows = int(r["n_paper_rows"]) if not pd.isna(r["n_paper_rows"]) else 0
@@ -162,7 +168,7 @@ def _table3_cells(config: dict, table3: pd.DataFrame) -> list[dict]:
         method, setting, attr = r["method"], r["setting"], r["celeba_attribute"]
         is_configured = method in configured.get(setting, []) and (attrs == "all" or attr in attrs)
         label = r["paper_row"] if r["paper_row"] == attr else f"{r['paper_row']} (= {attr})"
-        cell = {"table": "Table 3", "cell": f"{METHOD_NAMES.get(method, method)} / {label} / "
+        cell = {"table": "Table 3", "cell": f"{config_label(config, method)} / {label} / "
                 f"{SETTING_HEADINGS.get(setting, setting)}", "method": method, "setting": setting, "K": 2,
                 "paper_mean": r["paper_error"], "paper_std": np.nan}
         rows.append({**cell, **_judge(config, r["error_mean"], r["error_std"], int(r["n_seeds"]), r["paper_error"],

@@ -23,7 +23,8 @@ def write_run(root: Path, method: str, dataset: str, k: int, seed: int, error: f
               n: int = 60, n_classes: int | None = None, variant: str | None = None, samples: bool = False,
               features: int | None = None, iterations: list[float] | None = None,
               generated: bool = False, config: dict | None = None, n_fit: int | None = None,
-              params: dict | None = None) -> Path:
+              params: dict | None = None, base_method: str | None = None,
+              label: str | None = None) -> Path:
     """Write one finished run; returns its metrics.json path.  ``n_fit`` (default n) and ``params``
     (default: the method's defaults) set the run's training budget (ganem.tables.budget)."""
     folder = run_path(root, method, dataset, k, seed, n_labels, variant)
@@ -53,7 +54,8 @@ def write_run(root: Path, method: str, dataset: str, k: int, seed: int, error: f
         np.save(folder / "generated_labels.npy", (np.arange(40) % k).astype(np.int64))
     semi = bool(n_labels)
     record = {
-        "method": method, "dataset": dataset, "setting": "unsup" if not n_labels else f"labels{n_labels}",
+        "method": method, "base_method": base_method or method, "label": label, "dataset": dataset,
+        "setting": "unsup" if not n_labels else f"labels{n_labels}",
         "k": k, "seed": seed, "n_labels": n_labels, "error": error,
         "scoring_rule": "classification" if semi else ("hungarian" if k == n_classes else "majority"),
         "nmi": 0.5, "ari": 0.4, "n": n, "split": {"fit": "all", "score": "test" if semi else "all"},

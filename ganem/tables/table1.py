@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from ganem.tables.budget import PAPER_FIT_IMAGES, below_paper, paper_budget
-from ganem.tables.common import (BELOW_MARK, METHOD_NAMES, STAND_INS, _cell, budget_lines, budget_notes,
-                                 budget_warning, built_from, paper_values, read_runs, summarise,
+from ganem.tables.common import (BELOW_MARK, STAND_INS, _cell, budget_lines, budget_notes, budget_warning,
+                                 built_from, config_label, method_rank, paper_values, read_runs, summarise,
                                  write_csv_and_markdown)
 
 TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
@@ -17,7 +17,7 @@ TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
     "mnist_1000": ("mnist", 1000, "MNIST (1000 labels)"),
     "svhn_1000": ("svhn", 1000, "SVHN (1000 labels)"),
 }
-TABLE1_FIELDS = ["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
+TABLE1_FIELDS = ["method", "base_method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
                  "paper_mean", "paper_std", "scoring_rule", "split", "budget", "paper_budget"]
 
 def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
@@ -29,7 +29,7 @@ def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
         raise ValueError(f"runs that belong to no table1 column of this config: {stray}")
     measured = summarise(runs, ["method", "column", "dataset", "K", "n_labels"]) if len(runs) else \
         pd.DataFrame(columns=["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std",
-                              "n_seeds", "scoring_rule", "split", "budget"])
+                              "n_seeds", "scoring_rule", "split", "budget", "base_method"])
     paper = paper_values("table1")
     paper["dataset"] = [TABLE1_COLUMNS[c][0] for c in paper["column"]]
     paper["n_labels"] = [TABLE1_COLUMNS[c][1] for c in paper["column"]]
@@ -39,29 +39,36 @@ def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     table["dataset"] = table["dataset"].fillna(table["dataset_paper"])
     table["n_labels"] = table["n_labels"].fillna(table["n_labels_paper"]).astype(int)
     table["n_seeds"] = table["n_seeds"].fillna(0).astype(int)
+    table["base_method"] = table["base_method"].fillna(table["method"])
+    # a variant (ganem_authors_cpu) is compared with the paper's value of its method (ganem)
+    printed = paper.set_index(["method", "column", "K"])
+    for i in table.index[table["paper_mean"].isna() & (table["base_method"] != table["method"])]:
+        key = (table.at[i, "base_method"], table.at[i, "column"], table.at[i, "K"])
+        if key in printed.index:
+            table.loc[i, ["paper_mean", "paper_std"]] = printed.loc[key, ["paper_mean", "paper_std"]].to_numpy()
     table["paper_budget"] = [paper_budget(m, PAPER_FIT_IMAGES[TABLE1_COLUMNS[c][0]]) if n else float("nan")
-                             for m, c, n in zip(table["method"], table["column"], table["n_seeds"])]
+                             for m, c, n in zip(table["base_method"], table["column"], table["n_seeds"])]
     order = {c: i for i, c in enumerate(TABLE1_COLUMNS)}
-    method_order = {m: i for i, m in enumerate(METHOD_NAMES)}
-    table = table.sort_values(by=["column", "method", "K"],
-                              key=lambda s: s.map(order) if s.name == "column" else
-                              (s.map(method_order) if s.name == "method" else s)).reset_index(drop=True)
+    table["_rank"] = [(order[c], method_rank(config, m), -1 if pd.isna(k) else k)
+                      for c, m, k in zip(table["column"], table["method"], table["K"])]
+    table = table.sort_values("_rank").reset_index(drop=True)
     return table[TABLE1_FIELDS]
 
 
 def table1_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     cols = list(TABLE1_COLUMNS)
     header = ["Method", "K"] + [f"{TABLE1_COLUMNS[c][2]}: {kind}" for c in cols for kind in ("measured", "paper")]
-    budgets = budget_notes(table, lambda r: f"{TABLE1_COLUMNS[r['column']][2]}, K={int(r['K'])}")
+    budgets = budget_notes(table, lambda r: f"{TABLE1_COLUMNS[r['column']][2]}, K={int(r['K'])}", config)
     lines = ["# Table 1: error (%) on MNIST and SVHN, measured by this suite beside the paper's values", "",
              built_from(source, config), ""]
     lines += budget_warning(budgets)
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = table.set_index(["method", "K", "column"])
     rows = table[["method", "K"]].drop_duplicates()
-    rows = rows.assign(_m=rows["method"].map({m: i for i, m in enumerate(METHOD_NAMES)})).sort_values(["_m", "K"])
+    rows["_m"] = [(method_rank(config, m), -1 if pd.isna(k) else k) for m, k in zip(rows["method"], rows["K"])]
+    rows = rows.sort_values("_m")
     for method, k in zip(rows["method"], rows["K"]):
-        cells = [METHOD_NAMES.get(method, method), "n.s." if pd.isna(k) else str(int(k))]
+        cells = [config_label(config, method), "n.s." if pd.isna(k) else str(int(k))]
         for c in cols:
             if (method, k, c) in keyed.index:
                 r = keyed.loc[(method, k, c)]

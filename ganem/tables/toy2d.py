@@ -13,7 +13,9 @@ from ganem.tables.common import METHOD_NAMES, _cell, _ordered, built_from, read_
 
 
 TOY_FIELDS = ["dataset", "method", "seed", "error", "nmi", "ari", "scoring_rule", "K", "run"]
-TOY_SUMMARY_FIELDS = ["dataset", "method", "error_mean", "error_std", "n_seeds", "nmi_mean", "ari_mean", "budget"]
+TOY_SUMMARY_FIELDS = ["dataset", "method", "error_mean", "error_std", "n_seeds", "nmi_mean", "ari_mean", "budget",
+                      "base_method", "label"]
+
 
 def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-seed rows, mean/std per dataset x method) of the toy-* runs."""
@@ -28,7 +30,7 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
         summary = runs.groupby(["dataset", "method"]).agg(
             error_mean=("error", "mean"), error_std=("error", lambda e: e.std(ddof=1) if len(e) > 1 else np.nan),
             n_seeds=("seed", "nunique"), nmi_mean=("nmi", "mean"), ari_mean=("ari", "mean"),
-            budget=("budget", "max")).reset_index()
+            budget=("budget", "max"), base_method=("base_method", "first"), label=("label", "first")).reset_index()
         summary = summary.sort_values(["dataset", "method"], key=lambda s: s.map(method_rank)
                                       if s.name == "method" else s).reset_index(drop=True)
     else:
@@ -39,7 +41,8 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
 def toy2d_markdown(summary: pd.DataFrame, source: str = "") -> str:
     datasets = list(dict.fromkeys(summary["dataset"]))
     methods = _ordered(set(summary["method"]), list(METHOD_NAMES))
-    header = ["Dataset"] + [METHOD_NAMES.get(m, m) for m in methods]
+    label = dict(zip(summary["method"], summary["label"]))
+    header = ["Dataset"] + [label[m] for m in methods]
     lines = ["# 2-D mixtures: clustering error (%), K=2, beyond the paper", "", built_from(source), "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keyed = summary.set_index(["dataset", "method"])
@@ -51,9 +54,9 @@ def toy2d_markdown(summary: pd.DataFrame, source: str = "") -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Mean (± sample std) over n seeds; Hungarian error on all 1,000 points of each mixture (the "
               "points are fixed; the seed varies only the method). Per-seed values: results/toy2d.csv."]
-    budgets = summary[summary["budget"].notna()].groupby("method", sort=False)["budget"].max()
-    lines += [f"- Budget per {METHOD_NAMES.get(m, m)} run: {budget_text(m, b, float('nan'))} (the paper has no "
-              "2-D experiment)." for m, b in budgets.items()]
+    budgets = summary[summary["budget"].notna()].groupby(["method", "base_method"], sort=False)["budget"].max()
+    lines += [f"- Budget per {label[m]} run: {budget_text(base, b, float('nan'))} (the paper has no "
+              "2-D experiment)." for (m, base), b in budgets.items()]
     return "\n".join(lines) + "\n"
 
 
