@@ -3,6 +3,7 @@
 # beyond naming files.
 import hashlib
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -29,6 +30,16 @@ NEURAL = {"ganem", "ganmm"}
 def is_neural(name):
     """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
     return resolve_method(config, name).method in NEURAL
+
+def config_source():
+    """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
+    keys set with --config, so a reader knows which command rebuilds a table."""
+    files = [os.path.relpath(f) for f in workflow.configfiles]
+    overrides = sorted(workflow.config_settings.overwrite_config or {})
+    return " + ".join(files) + (f" with --config {', '.join(overrides)}" if overrides else "")
+
+
+CONFIG_SOURCE = shlex.quote(config_source())
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
