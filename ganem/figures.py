@@ -4,7 +4,7 @@ CelebA per attribute), each written as PNG and PDF from finished run folders.
 Every function reads only files a run folder holds (metrics.json, samples.png, predictions.npy,
 labels.npy, features.npy, iterations.jsonl, generated.npy + generated_labels.npy); nothing is
 recomputed from a model. A figure whose inputs were not run is not drawn at all: the workflow does
-not make it a target (see workflow/rules/common.smk and README.md, "Outputs").
+not make it a target (see workflow/rules/common.smk and docs/outputs.md).
 """
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def test_fit_writes_log_samples_checkpoint_and_clusters_blobs(tmp_path):
     assert (a.labels == a.proba.argmax(1)).all()
     assert a.features is None
     # two blobs 12 sd apart: GAN-EM (the authors' losses; the paper's Eq. 1 is unstable even here,
-    # see README.md, "GAN-EM") must find them
+    # see docs/ganem.md) must find them
     assert recs[-1]["monitor_error"] < 5.0
 
 

@@ -1,7 +1,7 @@
 """GANMM (Yu & Zhou, "Mixture of GANs for Clustering", IJCAI 2018) behind the suite's Method
 interface.  Every hyper-parameter is a field of ``Params``; the default is the value in the
 authors' TF code (github.com/eyounx/GANMM), except where the comment says otherwise.
-See README.md ("GANMM baseline") for the departures from the original and why.
+See docs/ganmm.md for the departures from the original and why.
 """
 from __future__ import annotations
 
