@@ -147,6 +147,9 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
     for where, names in _method_uses(config):
         for name in names:
             resolve_method(config, name, where=f"{source}: {where}")
+    for end in (config.get("ablation") or {}).get("ends", []):
+        if end not in config["ablation"]["methods"]:
+            raise ConfigError(f"{source}: ablation.ends: {end} is not among ablation.methods; add it there")
     for where, names in _method_uses(config, labelled_only=True):
         for name in names:
             if not _method_class(resolve_method(config, name).method).supports_labels:
