@@ -13,7 +13,8 @@ from torch import nn
 
 from ganem.methods import RunContext
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
-from ganem.model.method import GANEM, Params
+from ganem.model.method import GANEM
+from ganem.model.params import Params
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = dict(em_iterations=3, mstep_batches=3, q_steps=4, batch_size=16, e_batch_size=16, monitor_fakes=20,

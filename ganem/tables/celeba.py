@@ -195,6 +195,12 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
 PAPER_SCHEDULE = "the method's default Params on the same attribute's images; one attribute's run per row"
 
 
+def _closing(lines: list[str], config: dict, budgets: list[str]) -> str:
+    """The seeds line and the budget paragraph that end Tables 2 and 3, and the joined Markdown."""
+    lines = lines + [f"- Seeds configured: {config['seeds']}."] + budget_lines(budgets, PAPER_SCHEDULE)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 def _celeba_budget_notes(table: pd.DataFrame, config: dict) -> list[str]:
     """One budget line per (method, setting): the attribute run with the largest budget."""
     measured = table[table["n_seeds"] > 0].sort_values("budget", na_position="first")
@@ -232,10 +238,8 @@ def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
               "CelebA names. Smiling is not printed in the paper; it is listed below the 40 rows when run.",
               "- The paper's text (Sec. 5.2) quotes glasses at 29.89 while its Table 3 prints 0.2983 (29.83).",
               "- Each attribute is a class-balanced 2-class set (see ganem/data/celeba.py); scored with the "
-              "Hungarian rule (unsupervised) or plain classification error (semi-supervised), on all its images.",
-              f"- Seeds configured: {config['seeds']}."]
-    lines += budget_lines(budgets, PAPER_SCHEDULE)
-    return "\n".join(lines).rstrip("\n") + "\n"
+              "Hungarian rule (unsupervised) or plain classification error (semi-supervised), on all its images."]
+    return _closing(lines, config, budgets)
 
 
 def table2_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
@@ -278,10 +282,8 @@ def table2_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
               "attributes (Male weighted twice, Smiling left out), the like-for-like comparison with the paper; "
               "`k/40 rows` says how many printed rows were measured.",
               "- `-`: not reported by the paper / not run by this suite (VAE, AAE, CatGAN, VaDE and PixelGAN are "
-              "quoted from the paper only).",
-              f"- Seeds configured: {config['seeds']}."]
-    lines += budget_lines(budgets, PAPER_SCHEDULE)
-    return "\n".join(lines).rstrip("\n") + "\n"
+              "quoted from the paper only)."]
+    return _closing(lines, config, budgets)
 
 
 def write_table3(config: dict, metrics_paths: list[Path], csv_path: Path, md_path: Path,
