@@ -17,8 +17,8 @@ TABLE1_COLUMNS = {  # column -> (paper's dataset, n_labels, heading)
     "mnist_1000": ("mnist", 1000, "MNIST (1000 labels)"),
     "svhn_1000": ("svhn", 1000, "SVHN (1000 labels)"),
 }
-TABLE1_FIELDS = ["method", "base_method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
-                 "paper_mean", "paper_std", "scoring_rule", "split", "budget", "paper_budget"]
+TABLE1_FIELDS = ["method", "column", "dataset", "K", "n_labels", "error_mean", "error_std", "n_seeds",
+                 "paper_mean", "paper_std", "scoring_rule", "split", "budget", "paper_budget", "base_method"]
 
 def table1_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     runs = read_runs(metrics_paths)
