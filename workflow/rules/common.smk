@@ -34,7 +34,8 @@ def is_neural(name):
 def config_source():
     """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
     keys set with --config, so a reader knows which command rebuilds a table."""
-    files = [os.path.relpath(f) for f in workflow.configfiles]
+    inside = lambda f: not os.path.relpath(f).startswith("..")  # noqa: E731
+    files = [os.path.relpath(f) if inside(f) else str(f) for f in workflow.configfiles]
     overrides = sorted(workflow.config_settings.overwrite_config or {})
     return " + ".join(files) + (f" with --config {', '.join(overrides)}" if overrides else "")
 
