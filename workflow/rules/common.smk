@@ -36,7 +36,7 @@ def config_source():
     keys set with --config, so a reader knows which command rebuilds a table."""
     inside = lambda f: not os.path.relpath(f).startswith("..")  # noqa: E731
     files = [os.path.relpath(f) if inside(f) else str(f) for f in workflow.configfiles]
-    overrides = sorted(workflow.config_settings.overwrite_config or {})
+    overrides = sorted(workflow.config_settings.config or {})  # the --config keys only
     return " + ".join(files) + (f" with --config {', '.join(overrides)}" if overrides else "")
 
 
