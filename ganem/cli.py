@@ -55,9 +55,14 @@ def _add_fetch(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="manifest JSON to write")
 
 
-def _add_table1(sub) -> None:
-    p = sub.add_parser("table1", help="aggregate run metrics into results/table1.csv and .md")
+SOURCE_HELP = ("the config file(s) the table is built from, as the reader should re-run them (e.g. "
+               "config/quick.yaml); the DAG passes its --configfile. Default: --config")
+
+
+def _add_table(sub, name: str, what: str) -> None:
+    p = sub.add_parser(name, help=f"aggregate run metrics into {what}")
     p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--source", default=None, help=SOURCE_HELP)
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
     p.add_argument("--md", type=Path, required=True)
@@ -133,38 +138,28 @@ def _cmd_table(args) -> int:
     from ganem.config import load_config
 
     write = getattr(tables, f"write_{args.command}")
-    write(load_config(args.config), args.metrics, args.csv, args.md)
+    write(load_config(args.config), args.metrics, args.csv, args.md, source=args.source or str(args.config))
     print(f"wrote {args.csv} and {args.md}")
     return 0
 
 
-def _add_celeba_table(sub, name: str, what: str) -> None:
-    p = sub.add_parser(name, help=f"aggregate CelebA run metrics into {what}")
-    p.add_argument("--config", type=Path, required=True)
-    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the celeba-* runs")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--md", type=Path, required=True)
-
-
 def _add_tables(sub) -> None:
-    _add_celeba_table(sub, "table2", "results/table2.csv and .md (averages over the attributes)")
-    _add_celeba_table(sub, "table3", "results/table3.csv and .md (one row per printed attribute row)")
+    _add_table(sub, "table1", "results/table1.csv and .md")
+    _add_table(sub, "table2", "results/table2.csv and .md (CelebA averages over the attributes)")
+    _add_table(sub, "table3", "results/table3.csv and .md (CelebA, one row per printed attribute row)")
     p = sub.add_parser("toy2d", help="per-seed and mean/std errors of the 2-D toy runs")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the toy-* runs")
     p.add_argument("--csv", type=Path, required=True, help="per-seed rows (results/toy2d.csv)")
     p.add_argument("--summary-csv", type=Path, required=True, help="mean/std per dataset x method")
     p.add_argument("--md", type=Path, required=True)
-    p = sub.add_parser("ablation", help="one row per variant of the config's ablation section")
-    p.add_argument("--config", type=Path, required=True)
-    p.add_argument("--config-name", default=None, help="the config file to name in the table (default: --config)")
-    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the ablation runs")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--md", type=Path, required=True)
+    p.add_argument("--source", default="", help=SOURCE_HELP.removesuffix(". Default: --config"))
+    _add_table(sub, "ablation", "results/ablation.csv and .md (one row per variant of the ablation section)")
     p = sub.add_parser("runs", help="one row per run (method, dataset, setting, K, seed, error, ..., commit, device)")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
     p = sub.add_parser("summary", help="every paper cell of Tables 1-3: paper vs measured and a verdict")
     p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--source", default=None, help=SOURCE_HELP)
     p.add_argument("--table1", type=Path, required=True)
     p.add_argument("--table2", type=Path, default=None, help="omit when the config runs no CelebA")
     p.add_argument("--table3", type=Path, default=None, help="omit when the config runs no CelebA")
@@ -212,7 +207,7 @@ def _add_figure(sub) -> None:
 def _cmd_toy2d(args) -> int:
     from ganem.tables import write_toy2d
 
-    write_toy2d(args.metrics, args.csv, args.summary_csv, args.md)
+    write_toy2d(args.metrics, args.csv, args.summary_csv, args.md, source=args.source)
     print(f"wrote {args.csv}, {args.summary_csv} and {args.md}")
     return 0
 
@@ -229,7 +224,8 @@ def _cmd_summary(args) -> int:
     from ganem.config import load_config
     from ganem.summary import write_summary
 
-    frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md)
+    frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md,
+                          source=args.source or str(args.config))
     counts = ", ".join(f"{v}: {n}" for v, n in frame["verdict"].value_counts().items())
     print(f"wrote {args.csv} and {args.md} ({counts})")
     return 0
@@ -264,7 +260,7 @@ def _cmd_ablation(args) -> int:
     from ganem.config import load_config
 
     table = write_ablation(load_config(args.config), args.metrics, args.csv, args.md,
-                           args.config_name or str(args.config))
+                           args.source or str(args.config))
     print(f"wrote {args.csv} and {args.md} ({len(table)} variants)")
     return 0
 
@@ -276,12 +272,12 @@ COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetc
 
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
-    from ganem.methods import ConfigError
+    from ganem.errors import ConfigError
     from ganem.training import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_plan, _add_fetch, _add_table1, _add_tables, _add_figure):
+    for add in (_add_run, _add_plan, _add_fetch, _add_tables, _add_figure):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -35,6 +35,22 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def resolve_output(kind: str, x: torch.Tensor, key: str) -> str:
+    """G's output activation: ``kind`` itself, or from the data when it is 'auto' (linear for vectors,
+    sigmoid for images in [0,1], tanh for [-1,1]).  ``key`` names the config key for the error."""
+    if kind != "auto":
+        return kind
+    if x.dim() == 2:
+        return "linear"
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= -1e-6 and hi <= 1 + 1e-6:
+        return "sigmoid"
+    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
+        return "tanh"
+    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] (sigmoid) nor [-1,1] (tanh): "
+                     f"normalise them or set {key} to sigmoid, tanh or linear")
+
+
 def check_finite(losses: dict[str, torch.Tensor | float], iteration: int, step: int) -> None:
     """Raise NonFiniteLoss naming the loss, EM iteration and step if any loss is NaN or inf."""
     for name, value in losses.items():

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from ganem.methods import ConfigError, Labelled, RunContext, get_method, make_params
+from ganem.errors import ConfigError
+from ganem.methods import Labelled, RunContext, get_method, make_params
 from ganem.model import em as em_module
-from ganem.model.method import GANEM, Params
+from ganem.model.method import GANEM
+from ganem.model.params import Params
 from ganem.training import NonFiniteLoss
 
 TINY = dict(em_iterations=2, mstep_batches=3, q_steps=4, batch_size=16, e_batch_size=16,
@@ -79,7 +81,7 @@ def test_fit_writes_log_samples_checkpoint_and_clusters_blobs(tmp_path):
     assert (a.labels == a.proba.argmax(1)).all()
     assert a.features is None
     # two blobs 12 sd apart: GAN-EM (the authors' losses; the paper's Eq. 1 is unstable even here,
-    # see README.md, "GAN-EM") must find them
+    # see docs/ganem.md) must find them
     assert recs[-1]["monitor_error"] < 5.0
 
 

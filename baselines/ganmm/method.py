@@ -1,7 +1,7 @@
 """GANMM (Yu & Zhou, "Mixture of GANs for Clustering", IJCAI 2018) behind the suite's Method
 interface.  Every hyper-parameter is a field of ``Params``; the default is the value in the
 authors' TF code (github.com/eyounx/GANMM), except where the comment says otherwise.
-See README.md ("GANMM baseline") for the departures from the original and why.
+See docs/ganmm.md for the departures from the original and why.
 """
 from __future__ import annotations
 
@@ -113,6 +113,12 @@ class GANMM(Method):
 
     name = "ganmm"
     Params = Params
+    budget_unit = "iterations (pretraining + main loop)"
+
+    @classmethod
+    def budget(cls, params: Params, n_fit: int) -> int:
+        """Each iteration trains all K GANs (1 G + critic_iters critic steps) and the classifier."""
+        return params.pretrain_iterations + params.iterations
 
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)

@@ -29,27 +29,19 @@ from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
-from ganem.model.method import COMPUTATION_KEYS, Params
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
-from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, rng_state,
-                            save_sample_grid, seed_everything, set_rng_state)
+from ganem.model.params import COMPUTATION_KEYS, Params
+from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, resolve_output,
+                            rng_state, save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
 
 
-def resolve_output(params: Params, x: torch.Tensor) -> str:
-    """G's output activation: the Param, or from the data range when it is 'auto'."""
-    if params.output != "auto":
-        return params.output
-    if x.dim() == 2:
-        return "linear"
-    lo, hi = float(x.min()), float(x.max())
-    if lo >= -1e-6 and hi <= 1 + 1e-6:
-        return "sigmoid"
-    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
-        return "tanh"
-    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] nor [-1,1]: normalise "
-                     "them or set methods.ganem.output to sigmoid, tanh or linear")
+def mstep_steps(params: Params, n: int) -> int:
+    """G+D steps of one M-step on n real images: mstep_batches, else p_epochs whole batches."""
+    if params.mstep_batches is not None:
+        return params.mstep_batches
+    return params.p_epochs * max(n // params.batch_size, 1)
 
 
 def resolve_noise_dim(params: Params, shape: tuple[int, ...], k: int) -> int:
@@ -78,7 +70,7 @@ class GANEMTrainer:
     def _build(self, x: torch.Tensor) -> None:
         p, k = self.p, self.k
         self.shape = tuple(x.shape[1:])
-        self.output = resolve_output(p, x)
+        self.output = resolve_output(p.output, x, "methods.ganem.output")
         self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
         self.noise_dim = resolve_noise_dim(p, self.shape, k)
         init = p.init if p.init != "auto" else ("pytorch" if len(self.shape) == 1 else "dcgan")
@@ -355,7 +347,7 @@ class GANEMTrainer:
             return
 
         n_batches = max(n // p.batch_size, 1)
-        steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * n_batches
+        steps_m = mstep_steps(p, n)
         bar = progress(range(start, n_iter), total=n_iter, desc="GAN-EM", enabled=self.ctx.progress)
         if start:
             bar.update(start)

@@ -3,6 +3,7 @@
 # beyond naming files.
 import hashlib
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -11,12 +12,13 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem import plan
+from ganem.methods import METHODS
 from ganem.config import ConfigError, method_params, normalise_cli_values, resolve_method, setting_name, validate
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
 config.update(normalise_cli_values(dict(config)))
-# The JSON schema (workflow/schemas/config.schema.yaml) plus the semantic checks, in one pass that
+# The JSON schema (ganem/schemas/config.schema.yaml, package data) plus the semantic checks, in one pass that
 # names the offending key: the same validation `python -m ganem run` applies.
 try:
     validate(config, source="config")
@@ -24,14 +26,22 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
-CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
-NEURAL = {"ganem", "ganmm"}
 
 
 def is_neural(name):
     """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
-    return resolve_method(config, name).method in NEURAL
+    return METHODS[resolve_method(config, name).method].neural
+
+def config_source():
+    """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
+    keys set with --config, so a reader knows which command rebuilds a table."""
+    inside = lambda f: not os.path.relpath(f).startswith("..")  # noqa: E731
+    files = [os.path.relpath(f) if inside(f) else str(f) for f in workflow.configfiles]
+    overrides = sorted(workflow.config_settings.config or {})  # the --config keys only
+    return " + ".join(files) + (f" with --config {', '.join(overrides)}" if overrides else "")
+
+
+CONFIG_SOURCE = shlex.quote(config_source())
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
