@@ -33,6 +33,22 @@ def _add_run(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _add_plan(sub) -> None:
+    p = sub.add_parser("plan", help="runs, steps and estimated hours per table and for `all`, before anything runs")
+    p.add_argument("--config", type=Path, default=None, help="YAML config (default config/config.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable)")
+    p.add_argument("--device", default="auto", help="device to time the steps on now: auto, cpu, cuda")
+    p.add_argument("--timings", type=Path, default=None,
+                   help="a timing file (JSON from --save-timings) to use instead of timing the steps now")
+    p.add_argument("--save-timings", action="store_true",
+                   help="store the timings measured now as timings/<device>.json (read for SLURM runtimes)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="timed steps per step kind after one warm-up step (median is used; default 1: on a CPU "
+                        "core a 64x64 E-step takes tens of seconds)")
+    p.add_argument("--no-ganmm", action="store_true", help="do not time GANMM (its runs are then untimed)")
+
+
 def _add_fetch(sub) -> None:
     p = sub.add_parser("fetch", help="download (if allowed) and verify a dataset, write its manifest")
     p.add_argument("--dataset", required=True)
@@ -41,9 +57,14 @@ def _add_fetch(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="manifest JSON to write")
 
 
-def _add_table1(sub) -> None:
-    p = sub.add_parser("table1", help="aggregate run metrics into results/table1.csv and .md")
+SOURCE_HELP = ("the config file(s) the table is built from, as the reader should re-run them (e.g. "
+               "config/quick.yaml); the DAG passes its --configfile. Default: --config")
+
+
+def _add_table(sub, name: str, what: str) -> None:
+    p = sub.add_parser(name, help=f"aggregate run metrics into {what}")
     p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--source", default=None, help=SOURCE_HELP)
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
     p.add_argument("--md", type=Path, required=True)
@@ -63,6 +84,47 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_plan(args) -> int:
+    import json
+
+    import torch
+
+    from ganem import cost, plan, step_timing
+    from ganem.config import load_config
+    from ganem.methods import ConfigError
+    from ganem.provenance import resolve_device
+
+    config = load_config(args.config, args.overrides)
+    groups = plan.targets(config)
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats {args.repeats}: give at least 1")
+    if args.timings is not None:
+        if not args.timings.is_file():
+            raise ConfigError(f"--timings {args.timings}: no such file; write one with --save-timings")
+        now = json.loads(args.timings.read_text())
+    else:
+        try:
+            device = resolve_device(args.device)
+        except (RuntimeError, ValueError) as err:
+            raise ConfigError(f"--device {args.device}: {err}") from err
+        ganem_params, ganmm_params = plan.params_per_family(config, groups["all"])
+        families = sorted(set(ganem_params) | set(ganmm_params))
+        print(f"timing the suite's steps on {device} ({torch.get_num_threads()} thread(s)) for "
+              f"{', '.join(families) or 'no neural runs'} (seconds per family on a GPU; on a CPU core up to "
+              "minutes for the 64x64 nets)", file=sys.stderr)
+        now = step_timing.measure(tuple(families), device, ganem_params=ganem_params, ganmm_params=ganmm_params,
+                                  ganmm=not args.no_ganmm, repeats=args.repeats, steps=1, warmup=1,
+                                  progress=lambda msg: print(f"  {msg}", file=sys.stderr))
+        if args.save_timings:
+            path = cost.timing_path(now["device"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(now, indent=2) + "\n")
+            print(f"wrote {path}", file=sys.stderr)
+    gpu = now if now["device"] == "cuda" else cost.stored_timings("cuda")
+    print(plan.format_plan(config, groups, now, gpu))
+    return 0
+
+
 def _cmd_fetch(args) -> int:
     from ganem import data
     from ganem.io import atomic_write_json
@@ -79,38 +141,28 @@ def _cmd_table(args) -> int:
     from ganem.config import load_config
 
     write = getattr(tables, f"write_{args.command}")
-    write(load_config(args.config), args.metrics, args.csv, args.md)
+    write(load_config(args.config), args.metrics, args.csv, args.md, source=args.source or str(args.config))
     print(f"wrote {args.csv} and {args.md}")
     return 0
 
 
-def _add_celeba_table(sub, name: str, what: str) -> None:
-    p = sub.add_parser(name, help=f"aggregate CelebA run metrics into {what}")
-    p.add_argument("--config", type=Path, required=True)
-    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the celeba-* runs")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--md", type=Path, required=True)
-
-
 def _add_tables(sub) -> None:
-    _add_celeba_table(sub, "table2", "results/table2.csv and .md (averages over the attributes)")
-    _add_celeba_table(sub, "table3", "results/table3.csv and .md (one row per printed attribute row)")
+    _add_table(sub, "table1", "results/table1.csv and .md")
+    _add_table(sub, "table2", "results/table2.csv and .md (CelebA averages over the attributes)")
+    _add_table(sub, "table3", "results/table3.csv and .md (CelebA, one row per printed attribute row)")
     p = sub.add_parser("toy2d", help="per-seed and mean/std errors of the 2-D toy runs")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the toy-* runs")
     p.add_argument("--csv", type=Path, required=True, help="per-seed rows (results/toy2d.csv)")
     p.add_argument("--summary-csv", type=Path, required=True, help="mean/std per dataset x method")
     p.add_argument("--md", type=Path, required=True)
-    p = sub.add_parser("ablation", help="one row per variant of the config's ablation section")
-    p.add_argument("--config", type=Path, required=True)
-    p.add_argument("--config-name", default=None, help="the config file to name in the table (default: --config)")
-    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the ablation runs")
-    p.add_argument("--csv", type=Path, required=True)
-    p.add_argument("--md", type=Path, required=True)
+    p.add_argument("--source", default="", help=SOURCE_HELP.removesuffix(". Default: --config"))
+    _add_table(sub, "ablation", "results/ablation.csv and .md (one row per variant of the ablation section)")
     p = sub.add_parser("runs", help="one row per run (method, dataset, setting, K, seed, error, ..., commit, device)")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
     p = sub.add_parser("summary", help="every paper cell of Tables 1-3: paper vs measured and a verdict")
     p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--source", default=None, help=SOURCE_HELP)
     p.add_argument("--table1", type=Path, required=True)
     p.add_argument("--table2", type=Path, default=None, help="omit when the config runs no CelebA")
     p.add_argument("--table3", type=Path, default=None, help="omit when the config runs no CelebA")
@@ -158,7 +210,7 @@ def _add_figure(sub) -> None:
 def _cmd_toy2d(args) -> int:
     from ganem.tables import write_toy2d
 
-    write_toy2d(args.metrics, args.csv, args.summary_csv, args.md)
+    write_toy2d(args.metrics, args.csv, args.summary_csv, args.md, source=args.source)
     print(f"wrote {args.csv}, {args.summary_csv} and {args.md}")
     return 0
 
@@ -175,7 +227,8 @@ def _cmd_summary(args) -> int:
     from ganem.config import load_config
     from ganem.summary import write_summary
 
-    frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md)
+    frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md,
+                          source=args.source or str(args.config))
     counts = ", ".join(f"{v}: {n}" for v, n in frame["verdict"].value_counts().items())
     print(f"wrote {args.csv} and {args.md} ({counts})")
     return 0
@@ -210,24 +263,24 @@ def _cmd_ablation(args) -> int:
     from ganem.config import load_config
 
     table = write_ablation(load_config(args.config), args.metrics, args.csv, args.md,
-                           args.config_name or str(args.config))
+                           args.source or str(args.config))
     print(f"wrote {args.csv} and {args.md} ({len(table)} variants)")
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "ablation": _cmd_ablation, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
+COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
             "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
             "figure": _cmd_figure, "figures": _cmd_figure}
 
 
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
-    from ganem.methods import ConfigError
+    from ganem.errors import ConfigError
     from ganem.training import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_fetch, _add_table1, _add_tables, _add_figure):
+    for add in (_add_run, _add_plan, _add_fetch, _add_tables, _add_figure):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -3,24 +3,25 @@
 One validation path serves both entry points: the Snakefile calls ``validate`` when the DAG is
 built (so a bad config fails before any job runs) and ``python -m ganem run`` calls it again for
 the config it resolves. Structural checks come from the JSON schema in
-``workflow/schemas/config.schema.yaml``; semantic ones (known datasets, labels versus images) are
-below.
+``ganem/schemas/config.schema.yaml`` (package data); semantic ones (known datasets, labels versus
+images) are below.
 """
 from __future__ import annotations
 
 import copy
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from ganem.methods import METHODS, ConfigError
+from ganem.errors import ConfigError
+from ganem.methods import METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
 __all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "normalise_cli_values", "validate",
@@ -29,7 +30,6 @@ __all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "norm
 
 # YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
 # line that is never what anyone means, so `--set` values that look like numbers become numbers.
-CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # celeba.settings key (= the paper's column) -> n_labels
 ALL_LABELS = "all"  # n_labels: every fitted image labelled (Fig. 4a's supervised reference), not balanced
 _INTEGER = re.compile(r"[-+]?\d+")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -97,7 +97,7 @@ def normalise_cli_values(value: Any) -> Any:
 
 def validate(config: dict[str, Any], source: str = "config") -> None:
     """Raise ConfigError naming the first problem and its fix; return None when the config is sound."""
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = yaml.safe_load(resources.files("ganem").joinpath("schemas/config.schema.yaml").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

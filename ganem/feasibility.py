@@ -14,8 +14,9 @@ from typing import Any, Iterator
 import numpy as np
 
 from ganem import data
-from ganem.config import ALL_LABELS, CELEBA_N_LABELS, dataset_settings, splits_for
+from ganem.config import ALL_LABELS, dataset_settings, splits_for
 from ganem.methods import ConfigError
+from ganem.plan import CELEBA_N_LABELS, celeba_attributes
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,6 @@ class Request:
     n_labels: int | str
     ks: tuple[int, ...]
     labels_key: str  # the key to change when the labels cannot be met
-
-
-def celeba_attributes(config: dict[str, Any]) -> list[str]:
-    attrs = (config.get("celeba") or {}).get("attributes", [])
-    return list(data.CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
 
 
 def requests(config: dict[str, Any]) -> Iterator[Request]:

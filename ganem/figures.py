@@ -4,7 +4,7 @@ CelebA per attribute), each written as PNG and PDF from finished run folders.
 Every function reads only files a run folder holds (metrics.json, samples.png, predictions.npy,
 labels.npy, features.npy, iterations.jsonl, generated.npy + generated_labels.npy); nothing is
 recomputed from a model. A figure whose inputs were not run is not drawn at all: the workflow does
-not make it a target (see workflow/rules/common.smk and README.md, "Outputs").
+not make it a target (see workflow/rules/common.smk and docs/outputs.md).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 
 from ganem.io import atomic_path  # noqa: E402
 from ganem.tables import METHOD_NAMES, STAND_INS, TABLE1_COLUMNS, read_runs  # noqa: E402
+from ganem.tables.common import method_label  # noqa: E402
 
 SETTING_WORDS = {"unsup": "unsupervised"}
 DPI = 150
@@ -54,7 +55,8 @@ def describe(rec: dict) -> str:
     data = rec["dataset"] + (" (stand-in)" if rec["dataset"] in STAND_INS else "")
     setting = "unsupervised" if not rec.get("n_labels") else f"{rec['n_labels']} labels"
     split = (rec.get("split") or {}).get("score", "?")
-    return (f"{METHOD_NAMES.get(rec['method'], rec['method'])} on {data}, {setting}, K={rec['k']}, "
+    name = method_label(rec["method"], rec.get("base_method"), rec.get("label"))
+    return (f"{name} on {data}, {setting}, K={rec['k']}, "
             f"seed {rec['seed']}: error {rec['error']:.2f}% ({rec.get('scoring_rule', '?')}, split {split})")
 
 
@@ -200,8 +202,9 @@ def iterations_figure(runs: list[str | Path], png: str | Path, pdf: str | Path) 
     error of Table 1.
     """
     data, missing = iteration_records(runs)
-    frame = list(dict.fromkeys((rec["method"], rec["dataset"], rec.get("setting", "unsup"))
-                               for rec in map(load_record, runs)))
+    records = [load_record(r) for r in runs]
+    frame = list(dict.fromkeys((rec["method"], rec["dataset"], rec.get("setting", "unsup")) for rec in records))
+    label = {rec["method"]: method_label(rec["method"], rec.get("base_method"), rec.get("label")) for rec in records}
     rank = {m: i for i, m in enumerate(METHOD_NAMES)}
     panels = sorted(frame, key=lambda p: (rank.get(p[0], len(rank)), p[2] != "unsup"))  # one per (method, column)
     ncols = min(len(panels), 3)
@@ -212,7 +215,7 @@ def iterations_figure(runs: list[str | Path], png: str | Path, pdf: str | Path) 
         ax.set_visible(False)
     for ax, (method, dataset, setting) in zip(axes.flat, panels):
         sub = data[(data["method"] == method) & (data["dataset"] == dataset) & (data["setting"] == setting)]
-        ax.set_title(f"{METHOD_NAMES.get(method, method)}: {dataset}, {SETTING_WORDS.get(setting, setting)}",
+        ax.set_title(f"{label[method]}: {dataset}, {SETTING_WORDS.get(setting, setting)}",
                      fontsize=9)
         if sub.empty:
             ax.text(0.5, 0.5, "no monitor_error in iterations.jsonl", ha="center", va="center",
@@ -257,7 +260,7 @@ def spread_figure(metrics: list[str | Path], png: str | Path, pdf: str | Path,
     runs["panel"] = [(c, d, int(n)) for c, d, n in zip(runs["column"], runs["dataset"], runs["n_labels"])]
     rank = {m: i for i, m in enumerate(METHOD_NAMES)}
     runs = runs.sort_values(["method", "K"], key=lambda s: s.map(rank) if s.name == "method" else s)
-    runs["entry"] = [f"{METHOD_NAMES.get(m, m)}\nK={k}" for m, k in zip(runs["method"], runs["K"])]
+    runs["entry"] = [f"{lab}\nK={k}" for lab, k in zip(runs["label"], runs["K"])]
     panels = list(dict.fromkeys(runs["panel"]))
     fig, axes = plt.subplots(1, len(panels), figsize=(max(3.5, 1.1 * runs.groupby("panel")["entry"].nunique().max())
                                                        * len(panels), 4.4), squeeze=False, layout="constrained")
@@ -328,7 +331,7 @@ def toy2d_figure(metrics: list[str | Path], png: str | Path, pdf: str | Path) ->
             if len(pred) != len(x):
                 raise ValueError(f"{r['run']}: {len(pred)} predictions for {len(x)} points of {dataset}")
             ax.scatter(x[:, 0], x[:, 1], c=cmap(pred % 10), s=3, rasterized=True)
-            ax.set_title(f"{METHOD_NAMES.get(method, method)} clusters (seed {int(r['seed'])})"
+            ax.set_title(f"{r['label']} clusters (seed {int(r['seed'])})"
                          f"\nerror {r['error']:.1f}%", fontsize=8)
         if n_cols > 1 + len(methods):
             ax = axes[i][-1]

@@ -19,7 +19,8 @@ from ganem import data, metrics
 from ganem.config import (ALL_LABELS, dataset_settings, load_config, method_params, resolve_method, setting_name,
                           splits_for)
 from ganem.io import atomic_save_npy, atomic_write_json
-from ganem.methods import ConfigError, Labelled, RunContext, get_method, make_params
+from ganem.errors import ConfigError
+from ganem.methods import Labelled, RunContext, get_method, make_params
 from ganem.provenance import provenance, resolve_device
 from ganem.training import seed_everything, tidy_checkpoint
 

@@ -1,6 +1,6 @@
 """The reproduction summary: every paper cell of Tables 1-3, what the suite measured, and a verdict.
 
-Verdict rule (also printed at the top of results/summary.md):
+Verdict rule (also printed at the end of results/summary.md):
 
     d  = measured mean - paper value                      (percentage points; < 0 = lower error)
     SE = sqrt(s_meas^2 / n_meas + s_paper^2 / n_paper)
@@ -12,11 +12,12 @@ Verdict rule (also printed at the top of results/summary.md):
     worse       if d > +2 SE
 
 A cell gets no consistent/better/worse verdict when the measurement cannot support one:
-``not comparable (stand-in)`` (measured on mnist5k instead of MNIST), ``not comparable (subset)``
+``not comparable (budget below paper)`` (trained with under a tenth of the paper's budget, see
+``ganem.tables.budget``), ``not comparable (stand-in)`` (measured on mnist5k instead of MNIST), ``not comparable (subset)``
 (a class-balanced subset via n_samples, or CelebA with fewer than 12,000 images per class),
 ``not comparable (partial)`` (Table 2: not all 40 printed rows measured), ``undetermined (1 seed)``
 (no spread to judge with), or ``not run`` with the reason ("not in this config", "method not in
-this suite", ...).
+this suite", ...).  The Markdown lists the measured cells first and counts the cells not run by reason.
 """
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganem.tables import (METHOD_NAMES, N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
+from ganem.tables import (N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
                           celeba_configured, table2_frame, table3_frame, write_csv_and_markdown)
+from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text
+from ganem.tables.common import base_of, built_from, config_label
 
 SUMMARY_FIELDS = ["table", "cell", "method", "setting", "K", "paper_mean", "paper_std", "measured_mean",
-                  "measured_std", "n_seeds", "measured_on", "difference", "se", "verdict", "reason"]
+                  "measured_std", "n_seeds", "measured_on", "budget", "difference", "se", "verdict", "reason"]
 CONSISTENT, BETTER, WORSE = "consistent", "better", "worse"
 STAND_IN, SUBSET, PARTIAL, ONE_SEED, NOT_RUN = ("not comparable (stand-in)", "not comparable (subset)",
                                                 "not comparable (partial)", "undetermined (1 seed)", "not run")
+BUDGET_BELOW = "not comparable (budget below paper)"
 SHIPPED_OFFLINE = {"mnist5k", "toy"}  # dataset families available without a download
 CELEBA_FULL_PER_CLASS = 12_000  # Appendix B.3
 
@@ -86,13 +90,20 @@ def _not_run_reason(config: dict, method: str, configured: bool, paper_dataset: 
 
 
 def _judge(config, measured_mean, measured_std, n, paper_mean, paper_std, dataset, method, configured,
-           paper_dataset) -> dict:
+           paper_dataset, budget=np.nan, paper_budget=np.nan) -> dict:
+    """Verdict and reason of one paper cell.  Order: not run; a budget far below the paper's (the
+    number cannot test the paper's, whatever the data); stand-in or subset data; one seed; the rule."""
     out = {"measured_mean": measured_mean if n else np.nan, "measured_std": measured_std if n else np.nan,
-           "n_seeds": int(n), "measured_on": dataset if n else "", "difference": np.nan, "se": np.nan}
+           "n_seeds": int(n), "measured_on": dataset if n else "", "difference": np.nan, "se": np.nan,
+           "budget": budget_text(base_of(config, method), budget, paper_budget) if n else ""}
     if not n:
-        return {**out, "verdict": NOT_RUN, "reason": _not_run_reason(config, method, configured, paper_dataset)}
+        return {**out, "verdict": NOT_RUN,
+                "reason": _not_run_reason(config, base_of(config, method), configured, paper_dataset)}
     out["difference"] = float(measured_mean) - float(paper_mean)
     not_comparable = comparability(config, dataset)
+    if below_paper(budget, paper_budget):
+        also = f"; {not_comparable[1]}" if not_comparable else ""
+        return {**out, "verdict": BUDGET_BELOW, "reason": BELOW_PAPER_NOTE + also}
     if not_comparable:
         return {**out, "verdict": not_comparable[0], "reason": not_comparable[1]}
     if n < 2:
@@ -103,17 +114,23 @@ def _judge(config, measured_mean, measured_std, n, paper_mean, paper_std, datase
 
 def _table1_cells(config: dict, table1: pd.DataFrame) -> list[dict]:
     rows = []
+    # a paper cell whose method ran only as variants (ganem_authors_cpu) is judged by those rows
+    variants = table1[(table1["method"] != table1["base_method"]) & (table1["n_seeds"] > 0)]
+    covered = set(zip(variants["base_method"], variants["column"], variants["K"]))
     for _, r in table1[table1["paper_mean"].notna()].iterrows():
         col, method = r["column"], r["method"]
+        if not r["n_seeds"] and (method, col, r["K"]) in covered:
+            continue
         k = None if pd.isna(r["K"]) else int(r["K"])
         spec = config.get("table1", {}).get(col, {})
         configured = k is not None and k in spec.get("methods", {}).get(method, [])
         paper_dataset = TABLE1_COLUMNS[col][0]
-        cell = {"table": "Table 1", "cell": f"{METHOD_NAMES.get(method, method)} / {TABLE1_COLUMNS[col][2]} / "
+        cell = {"table": "Table 1", "cell": f"{config_label(config, method)} / {TABLE1_COLUMNS[col][2]} / "
                 f"K={'n.s.' if k is None else k}", "method": method, "setting": col, "K": k,
                 "paper_mean": r["paper_mean"], "paper_std": r["paper_std"]}
         cell.update(_judge(config, r["error_mean"], r["error_std"], int(r["n_seeds"]), r["paper_mean"],
-                           r["paper_std"], r["dataset"], method, configured, paper_dataset))
+                           r["paper_std"], r["dataset"], method, configured, paper_dataset,
+                           r["budget"], r["paper_budget"]))
         rows.append(cell)
     return rows
 
@@ -123,14 +140,15 @@ def _table2_cells(config: dict, table2: pd.DataFrame) -> list[dict]:
     configured = celeba_configured(config)
     for _, r in table2[table2["paper_error"].notna()].iterrows():
         method, setting = r["method"], r["setting"]
-        cell = {"table": "Table 2", "cell": f"{METHOD_NAMES.get(method, method)} / CelebA average / "
+        cell = {"table": "Table 2", "cell": f"{config_label(config, method)} / CelebA average / "
                 f"{SETTING_HEADINGS.get(setting, setting)}", "method": method, "setting": setting, "K": 2,
                 "paper_mean": r["paper_error"], "paper_std": np.nan}
         n_rows = int(r["n_paper_rows"]) if not pd.isna(r["n_paper_rows"]) else 0
         n = int(r["n_seeds_paper_rows"]) if n_rows and not pd.isna(r["n_seeds_paper_rows"]) else 0
         judged = _judge(config, r["error_mean_paper_rows"], r["error_std_paper_rows"], n, r["paper_error"], None,
-                        "celeba", method, method in configured.get(setting, []), "celeba")
-        if n_rows and n_rows < N_PAPER_ROWS and judged["verdict"] not in (SUBSET,):
+                        "celeba", method, method in configured.get(setting, []), "celeba",
+                        r["budget"], r["paper_budget"])
+        if n_rows and n_rows < N_PAPER_ROWS and judged["verdict"] not in (SUBSET, BUDGET_BELOW):
             judged.update(verdict=PARTIAL, se=np.nan,
                           reason=f"only {n_rows} of the paper's {N_PAPER_ROWS} printed rows measured")
         elif n_rows:
@@ -150,11 +168,12 @@ def _table3_cells(config: dict, table3: pd.DataFrame) -> list[dict]:
         method, setting, attr = r["method"], r["setting"], r["celeba_attribute"]
         is_configured = method in configured.get(setting, []) and (attrs == "all" or attr in attrs)
         label = r["paper_row"] if r["paper_row"] == attr else f"{r['paper_row']} (= {attr})"
-        cell = {"table": "Table 3", "cell": f"{METHOD_NAMES.get(method, method)} / {label} / "
+        cell = {"table": "Table 3", "cell": f"{config_label(config, method)} / {label} / "
                 f"{SETTING_HEADINGS.get(setting, setting)}", "method": method, "setting": setting, "K": 2,
                 "paper_mean": r["paper_error"], "paper_std": np.nan}
         rows.append({**cell, **_judge(config, r["error_mean"], r["error_std"], int(r["n_seeds"]), r["paper_error"],
-                                      None, r["dataset"], method, is_configured, "celeba")})
+                                      None, r["dataset"], method, is_configured, "celeba", r["budget"],
+                                      r["paper_budget"])})
     return rows
 
 
@@ -173,43 +192,57 @@ def _fmt(v, digits=2) -> str:
     return "" if v is None or pd.isna(v) else f"{v:.{digits}f}"
 
 
-def summary_markdown(frame: pd.DataFrame, config: dict) -> str:
-    lines = ["# Reproduction summary: every paper cell of Tables 1-3", "",
-             "Errors in percent. `measured` = mean ± sample std over n seeds of this suite's runs; "
-             "`d` = measured − paper (negative = lower error than the paper).", "",
-             "**Verdict rule.** SE = sqrt(s_meas²/n_meas + s_paper²/n_paper), with s_paper the paper's printed ± "
-             "(taken as 0 where the paper prints none — all of Tables 2 and 3 and some Table 1 cells) and "
-             "n_paper assumed equal to n_meas (the paper does not say over how many runs its ± is). "
-             "`consistent` when |d| ≤ 2·SE, otherwise `better` (d < 0) or `worse` (d > 0). "
-             "Measurements on a stand-in (mnist5k for MNIST) or a subset get `not comparable`, one seed gets "
-             "`undetermined`, cells without runs get `not run` and the reason. Table 2 is compared on the "
-             "average over the paper's 40 printed Table 3 rows (Male twice, Smiling absent), as the paper formed it.",
-             "", "## Counts", ""]
+def summary_markdown(frame: pd.DataFrame, config: dict, source: str = "") -> str:
+    measured = frame[frame["verdict"] != NOT_RUN]
+    not_run = frame[frame["verdict"] == NOT_RUN]
+    lines = ["# Reproduction summary: every paper cell of Tables 1-3", "", built_from(source, config), "",
+             f"{len(measured)} of the paper's {len(frame)} cells measured under this config; "
+             f"{len(not_run)} not run (counted by reason at the end).", "", "## Counts", ""]
     counts = frame.groupby(["table", "verdict"]).size().unstack(fill_value=0)
     header = ["Table"] + list(counts.columns)
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for table, row in counts.iterrows():
         lines.append("| " + " | ".join([table] + [str(int(v)) for v in row]) + " |")
-    for table, grp in frame.groupby("table", sort=False):
-        lines += ["", f"## {table}", "", "| Cell | Paper | Measured | n | Measured on | d | SE | Verdict | Note |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for _, r in grp.iterrows():
-            paper = _fmt(r["paper_mean"]) + (f" ± {_fmt(r['paper_std'])}" if not pd.isna(r["paper_std"]) else "")
-            measured = ("-" if not r["n_seeds"] else _fmt(r["measured_mean"])
-                        + (f" ± {_fmt(r['measured_std'])}" if not pd.isna(r["measured_std"]) else ""))
-            lines.append(f"| {r['cell']} | {paper} | {measured} | {r['n_seeds']} | {r['measured_on'] or '-'} | "
-                         f"{_fmt(r['difference']) or '-'} | {_fmt(r['se']) or '-'} | {r['verdict']} | {r['reason']} |")
-    lines += ["", f"Seeds configured: {config['seeds']}. Sources: results/table1.csv, results/table2.csv, "
+    lines += ["", "## Measured cells", ""]
+    if measured.empty:
+        lines.append("None: this config runs none of the paper's cells.")
+    else:
+        lines += ["| Cell | Paper | Measured | n | Measured on | Budget (measured of paper's) | d | SE | Verdict | Note |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in measured.iterrows():
+        paper = _fmt(r["paper_mean"]) + (f" ± {_fmt(r['paper_std'])}" if not pd.isna(r["paper_std"]) else "")
+        value = _fmt(r["measured_mean"]) + (f" ± {_fmt(r['measured_std'])}" if not pd.isna(r["measured_std"]) else "")
+        lines.append(f"| {r['table']}: {r['cell']} | {paper} | {value} | {r['n_seeds']} | {r['measured_on'] or '-'} | "
+                     f"{r['budget'] or '-'} | {_fmt(r['difference']) or '-'} | {_fmt(r['se']) or '-'} | "
+                     f"{r['verdict']} | {r['reason']} |")
+    if not not_run.empty:
+        lines += ["", "## Cells not run", "", "| Table | Cells | Reason |", "|---|---|---|"]
+        for (table, reason), grp in not_run.groupby(["table", "reason"], sort=False):
+            lines.append(f"| {table} | {len(grp)} | {reason} |")
+        lines += ["", "Every cell, run or not, is a row of results/summary.csv."]
+    lines += ["", "## How to read it", "",
+              "Errors in percent. `measured` = mean ± sample std over n seeds of this suite's runs; "
+              "`d` = measured − paper (negative = lower error than the paper). **Verdict rule.** "
+              "SE = sqrt(s_meas²/n_meas + s_paper²/n_paper), with s_paper the paper's printed ± "
+              "(taken as 0 where the paper prints none — all of Tables 2 and 3 and some Table 1 cells) and "
+              "n_paper assumed equal to n_meas (the paper does not say over how many runs its ± is). "
+              "`consistent` when |d| ≤ 2·SE, otherwise `better` (d < 0) or `worse` (d > 0). "
+              f"A cell trained with a budget below a tenth of the paper's gets `{BUDGET_BELOW}` "
+              f"({BELOW_PAPER_NOTE}); measurements on a stand-in (mnist5k for MNIST) or a subset get "
+              "`not comparable`, one seed gets `undetermined`, cells without runs get `not run` and the reason. "
+              "Table 2 is compared on the average over the paper's 40 printed Table 3 rows (Male twice, Smiling "
+              "absent), as the paper formed it.", "",
+              f"Seeds configured: {config['seeds']}. Sources: results/table1.csv, results/table2.csv, "
               "results/table3.csv (paper values transcribed in ganem/paper_values/)."]
     return "\n".join(lines) + "\n"
 
 
 def write_summary(config: dict, table1_csv: Path, table2_csv: Path | None, table3_csv: Path | None,
-                  csv_path: Path, md_path: Path) -> pd.DataFrame:
+                  csv_path: Path, md_path: Path, source: str = "") -> pd.DataFrame:
     read = lambda p: None if p is None else pd.read_csv(p, dtype={"K": "Int64"}, keep_default_na=True)  # noqa: E731
     t3 = read(table3_csv)
     if t3 is not None:
         t3["paper_row"] = t3["paper_row"].fillna("")
     frame = summary_frame(config, read(table1_csv), read(table2_csv), t3)
-    write_csv_and_markdown(frame, summary_markdown(frame, config), csv_path, md_path)
+    write_csv_and_markdown(frame, summary_markdown(frame, config, source), csv_path, md_path)
     return frame

@@ -22,8 +22,11 @@ def run_path(root: Path, method: str, dataset: str, k: int, seed: int, n_labels:
 def write_run(root: Path, method: str, dataset: str, k: int, seed: int, error: float, *, n_labels: int = 0,
               n: int = 60, n_classes: int | None = None, variant: str | None = None, samples: bool = False,
               features: int | None = None, iterations: list[float] | None = None,
-              generated: bool = False, config: dict | None = None) -> Path:
-    """Write one finished run; returns its metrics.json path."""
+              generated: bool = False, config: dict | None = None, n_fit: int | None = None,
+              params: dict | None = None, base_method: str | None = None,
+              label: str | None = None) -> Path:
+    """Write one finished run; returns its metrics.json path.  ``n_fit`` (default n) and ``params``
+    (default: the method's defaults) set the run's training budget (ganem.tables.budget)."""
     folder = run_path(root, method, dataset, k, seed, n_labels, variant)
     folder.mkdir(parents=True, exist_ok=True)
     n_classes = n_classes or min(k, 10)
@@ -51,12 +54,13 @@ def write_run(root: Path, method: str, dataset: str, k: int, seed: int, error: f
         np.save(folder / "generated_labels.npy", (np.arange(40) % k).astype(np.int64))
     semi = bool(n_labels)
     record = {
-        "method": method, "dataset": dataset, "setting": "unsup" if not n_labels else f"labels{n_labels}",
+        "method": method, "base_method": base_method or method, "label": label, "dataset": dataset,
+        "setting": "unsup" if not n_labels else f"labels{n_labels}",
         "k": k, "seed": seed, "n_labels": n_labels, "error": error,
         "scoring_rule": "classification" if semi else ("hungarian" if k == n_classes else "majority"),
         "nmi": 0.5, "ari": 0.4, "n": n, "split": {"fit": "all", "score": "test" if semi else "all"},
-        "n_fit": n, "n_classes": n_classes, "seconds": 1.5, "fit_seconds": 1.0, "method_extras": {},
-        "params": {}, "config": config or {},
+        "n_fit": n if n_fit is None else n_fit, "n_classes": n_classes, "seconds": 1.5, "fit_seconds": 1.0, "method_extras": {},
+        "params": params or {}, "config": config or {},
         "provenance": {"git": {"commit": "abc123", "dirty": False},
                        "device": {"type": "cpu", "name": "x86_64", "torch_threads": 1}},
     }

@@ -16,7 +16,8 @@ CHILD = textwrap.dedent(f"""
     import numpy as np
     import torch
     from ganem.methods import RunContext, make_params
-    from ganem.model.method import GANEM, Params
+    from ganem.model.method import GANEM
+    from ganem.model.params import Params
 
     def main(run_dir, out):
         torch.set_num_threads(1)

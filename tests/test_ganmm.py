@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from baselines.ganmm import optim, sampling
 from baselines.ganmm import train as T
 from baselines.ganmm.method import GANMM, ORIGINAL_SCHEDULE, Params
 from baselines.ganmm.nets import Classifier, Critic, Generator, clip_, tflib_init
-from ganem.methods import ConfigError, RunContext, get_method, make_params
+from ganem.errors import ConfigError
+from ganem.methods import RunContext, get_method, make_params
 from ganem.training import NonFiniteLoss
 
 # A tiny configuration: the original algorithm with narrow nets and small batches.
@@ -96,7 +98,7 @@ def test_tflib_init_std():
 # ----------------------------------------------------------------------------- optimiser
 def test_tf_rmsprop_matches_tf1_formula():
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
-    opt = T.TFRMSprop([w], lr=0.1)
+    opt = optim.TFRMSprop([w], lr=0.1)
     ms = torch.ones(2)
     ref = w.detach().clone()
     for step in range(3):
@@ -112,7 +114,7 @@ def test_tf_rmsprop_matches_tf1_formula():
 def test_num_chose_schedule():
     s = Params().num_chose_schedule
     assert s == ORIGINAL_SCHEDULE
-    got = {t: T.num_chose_at(s, t) for t in (0, 499, 500, 999, 1000, 1999, 2000, 199_999)}
+    got = {t: sampling.num_chose_at(s, t) for t in (0, 499, 500, 999, 1000, 1999, 2000, 199_999)}
     assert got == {0: 25, 499: 25, 500: 40, 999: 40, 1000: 45, 1999: 45, 2000: 48, 199_999: 48}
 
 
@@ -136,17 +138,17 @@ def test_params_validation_and_registry():
 
 def test_initial_split_equal_disjoint():
     gen = torch.Generator().manual_seed(0)
-    split = T.initial_split(1234, 10, 50, gen)
+    split = sampling.initial_split(1234, 10, 50, gen)
     assert split.shape == (10, 2, 50)  # 1234 // 500 = 2 batches per chunk; 234 images in no chunk
     flat = split.flatten()
     assert len(set(flat.tolist())) == len(flat) == 1000
     assert flat.max() < 1234
     with pytest.raises(ValueError, match="at least K \\* batch_size"):
-        T.initial_split(499, 10, 50, gen)
+        sampling.initial_split(499, 10, 50, gen)
 
 
 def test_epoch_stream_is_a_permutation_per_epoch():
-    s = T.EpochStream(105, 10, torch.Generator().manual_seed(0))
+    s = sampling.EpochStream(105, 10, torch.Generator().manual_seed(0))
     epoch = torch.cat([s.next() for _ in range(10)])  # 10 full batches, 5 images sit out
     assert len(set(epoch.tolist())) == 100
     nxt = s.next()
@@ -164,7 +166,7 @@ def test_mix_batch_composition_hand_made():
     p0 = torch.tensor([0.9, 0.8, 0.3, 0.2, 0.6, 0.1])
     lp = torch.log(torch.stack([p0, 1 - p0], 1))
     batches = [[0, 2, 3], [4, 5, 1], [3, 0, 2]]
-    idx, drawn = T.mix_batch(_stream(batches), lambda j: lp[j], i=0, num_chose=3, batch_size=5,
+    idx, drawn = sampling.mix_batch(_stream(batches), lambda j: lp[j], i=0, num_chose=3, batch_size=5,
                              gen=torch.Generator().manual_seed(0))
     # chosen in stream order: 0 (batch 1), 4, 1 (batch 2) -> enough after two stream batches
     assert drawn == 6
@@ -177,13 +179,13 @@ def test_mix_batch_quirks():
     lp = torch.log(torch.stack([p0, 1 - p0], 1))
     gen = torch.Generator().manual_seed(0)
     # no argmax-0 image in the first stream batch: its highest-p(0|x) image (2) is "chosen" anyway
-    idx, drawn = T.mix_batch(_stream([[2, 3], [0, 1]]), lambda j: lp[j], 0, 2, 3, gen)
+    idx, drawn = sampling.mix_batch(_stream([[2, 3], [0, 1]]), lambda j: lp[j], 0, 2, 3, gen)
     assert idx[:2].tolist() == [2, 0] and drawn == 4
     # a batch of argmax-0 images only: its lowest-p(0|x) image (5) joins the others
-    idx, drawn = T.mix_batch(_stream([[0, 1, 4, 5]]), lambda j: lp[j], 0, 3, 4, gen)
+    idx, drawn = sampling.mix_batch(_stream([[0, 1, 4, 5]]), lambda j: lp[j], 0, 3, 4, gen)
     assert idx.tolist() == [0, 1, 4, 5] and drawn == 4
     # num_chose == batch_size: no epsilon part
-    idx, _ = T.mix_batch(_stream([[0, 1, 2]]), lambda j: lp[j], 0, 2, 2, gen)
+    idx, _ = sampling.mix_batch(_stream([[0, 1, 2]]), lambda j: lp[j], 0, 2, 2, gen)
     assert idx.tolist() == [0, 1]
 
 
@@ -202,7 +204,7 @@ def test_mix_batch_epsilon_follows_p():
     counts = np.zeros(8)
     n = 5000
     for _ in range(n):
-        idx, _ = T.mix_batch(lambda: torch.arange(8), lambda j: lp[j], i, 4, 5, gen)
+        idx, _ = sampling.mix_batch(lambda: torch.arange(8), lambda j: lp[j], i, 4, 5, gen)
         assert idx[:4].tolist() == [0, 1, 2, 3]
         counts[int(idx[4])] += 1
     w = p1[4:].numpy() / p1[4:].sum().item()
@@ -217,7 +219,7 @@ def test_mix_batch_two_epsilon_draws_are_distinct_and_weighted():
     gen = torch.Generator().manual_seed(2)
     hits = np.zeros(6)
     for _ in range(1000):
-        idx, _ = T.mix_batch(lambda: torch.arange(6), lambda j: lp[j], 1, 1, 3, gen)
+        idx, _ = sampling.mix_batch(lambda: torch.arange(6), lambda j: lp[j], 1, 1, 3, gen)
         rest = idx[1:].tolist()
         assert idx[0] == 0 and len(set(rest)) == 2 and 0 not in rest
         hits[rest] += 1

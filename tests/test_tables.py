@@ -16,7 +16,7 @@ from synthetic import write_run
 
 from ganem import cli
 from ganem.data import CELEBA_ATTRIBUTES
-from ganem.summary import (BETTER, CONSISTENT, NOT_RUN, ONE_SEED, STAND_IN, SUBSET, WORSE, summary_frame,
+from ganem.summary import (BETTER, BUDGET_BELOW, CONSISTENT, NOT_RUN, ONE_SEED, STAND_IN, SUBSET, WORSE, summary_frame,
                            verdict, write_summary)
 from ganem.tables import (paper_table3, paper_values, percent, runs_frame, table1_frame, table2_frame,
                           table3_frame, toy2d_frames, write_table1)
@@ -208,30 +208,60 @@ def test_summary_verdicts_stand_in_subset_one_seed_and_reasons(tmp_path):
               "mnist_1000": {"dataset": "mnist", "n_labels": 1000, "methods": {"ganem": [10]}}}
     config = base_config(table1=table1)
     config["datasets"]["mnist"] = {"unsup": {"fit": "train", "score": "train"}, "semi": {"fit": "train", "score": "test"}}
-    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e) for s, e in enumerate([8.0, 9.0])]
+    full = 50_000  # GAN-EM runs at the paper's budget (its default Params on 50,000 images)
+    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e, n_fit=full) for s, e in enumerate([8.0, 9.0])]
     paths += [write_run(tmp_path, "kmeans", "mnist5k", 10, s, e) for s, e in enumerate([46.0, 47.0])]
-    paths += [write_run(tmp_path, "ganem", "mnist", 10, s, e, n_labels=100) for s, e in enumerate([1.0, 1.2, 1.1])]
-    paths += [write_run(tmp_path, "ganem", "mnist", 10, 0, 1.0, n_labels=1000)]
+    paths += [write_run(tmp_path, "ganem", "mnist", 10, s, e, n_labels=100, n_fit=full)
+              for s, e in enumerate([1.0, 1.2, 1.1])]
+    paths += [write_run(tmp_path, "ganem", "mnist", 10, 0, 1.0, n_labels=1000, n_fit=full)]
     t1 = table1_frame(config, paths)
     s = summary_frame(config, t1).set_index("cell")
-    ganem_unsup = s.loc["GAN-EM / MNIST (unsupervised) / K=10"]
+    ganem_unsup = s.loc["GAN-EM (preset paper) / MNIST (unsupervised) / K=10"]
     assert ganem_unsup["verdict"] == STAND_IN and "stand-in mnist5k" in ganem_unsup["reason"]
     assert ganem_unsup["measured_on"] == "mnist5k" and ganem_unsup["difference"] == pytest.approx(4.3)
     assert s.loc["K-means / MNIST (unsupervised) / K=10", "verdict"] == STAND_IN
     # full MNIST, 3 seeds: mean 1.1, std 0.1; paper 1.09 +- 0.18 -> consistent
-    semi = s.loc["GAN-EM / MNIST (100 labels) / K=10"]
+    semi = s.loc["GAN-EM (preset paper) / MNIST (100 labels) / K=10"]
     assert semi["verdict"] == CONSISTENT and semi["n_seeds"] == 3
     assert semi["se"] == pytest.approx(math.sqrt(0.1 ** 2 / 3 + 0.18 ** 2 / 3))
-    assert s.loc["GAN-EM / MNIST (1000 labels) / K=10", "verdict"] == ONE_SEED
+    assert s.loc["GAN-EM (preset paper) / MNIST (1000 labels) / K=10", "verdict"] == ONE_SEED
     assert s.loc["DEC / MNIST (unsupervised) / K=10", "reason"].startswith("method not in this suite")
-    svhn = s.loc["GAN-EM / SVHN (1000 labels) / K=10"]
+    svhn = s.loc["GAN-EM (preset paper) / SVHN (1000 labels) / K=10"]
     assert svhn["verdict"] == NOT_RUN and svhn["reason"].startswith("not in this config")
     assert "no data offline" in svhn["reason"]
     # Tables 2 and 3 without a celeba section: every paper cell listed, none run
     assert (s[s["table"] == "Table 2"]["verdict"] == NOT_RUN).all() and (s["table"] == "Table 3").sum() == 80
     # a subset of full MNIST is not comparable either
     config["datasets"]["mnist"]["n_samples"] = 1000
-    assert summary_frame(config, t1).set_index("cell").loc["GAN-EM / MNIST (100 labels) / K=10", "verdict"] == SUBSET
+    assert summary_frame(config, t1).set_index("cell").loc["GAN-EM (preset paper) / MNIST (100 labels) / K=10", "verdict"] == SUBSET
+
+
+def test_a_budget_far_below_the_papers_is_named_in_the_table_and_the_verdict(tmp_path):
+    # make quick's GAN-EM: 2 EM iterations of 20 M-step batches = 40 G+D steps; the paper's schedule
+    # (5 epochs of 781 batches of 64, 100 EM iterations on 50,000 images) = 390,500
+    table1 = {"mnist_unsup": {"dataset": "mnist5k", "n_labels": 0, "methods": {"ganem": [10], "kmeans": [10]}}}
+    config = base_config(table1=table1)
+    tiny = {"em_iterations": 2, "mstep_batches": 20}
+    paths = [write_run(tmp_path, "ganem", "mnist5k", 10, s, e, n_fit=5000, params=tiny)
+             for s, e in enumerate([88.0, 91.0])]
+    paths += [write_run(tmp_path, "kmeans", "mnist5k", 10, s, e) for s, e in enumerate([46.0, 47.0])]
+    write_table1(config, paths, tmp_path / "t1.csv", tmp_path / "t1.md", source="config/quick.yaml")
+    md = (tmp_path / "t1.md").read_text()
+    assert "Built from `config/quick.yaml`" in md
+    assert "GAN-EM (preset paper), MNIST (unsupervised), K=10: 40 of 390,500 G+D steps" in md
+    assert "89.50 (±2.12) [n=2]†‡" in md and "budget below paper: not a test of the paper's number" in md
+    assert "46.50 (±0.71) [n=2]† |" in md  # K-means: fitted to convergence, no budget mark
+    frame = write_summary(config, tmp_path / "t1.csv", None, None, tmp_path / "s.csv", tmp_path / "s.md",
+                          source="config/quick.yaml")
+    cell = frame.set_index("cell").loc["GAN-EM (preset paper) / MNIST (unsupervised) / K=10"]
+    assert cell["verdict"] == BUDGET_BELOW and cell["budget"].startswith("40 of 390,500 G+D steps")
+    assert "stand-in mnist5k" in cell["reason"]  # the second reason is kept
+    assert frame.set_index("cell").loc["K-means / MNIST (unsupervised) / K=10", "verdict"] == STAND_IN
+    summary = (tmp_path / "s.md").read_text()
+    measured, not_run = summary.index("## Measured cells"), summary.index("## Cells not run")
+    assert measured < not_run and "not run" not in summary[measured:not_run]  # counted at the end, not listed
+    n_not_run = int((frame["verdict"] == NOT_RUN).sum())
+    assert f"2 of the paper's {len(frame)} cells measured" in summary and f"{n_not_run} not run" in summary
 
 
 def test_summary_table2_uses_the_printed_row_average(tmp_path):
@@ -240,17 +270,17 @@ def test_summary_table2_uses_the_printed_row_average(tmp_path):
     paths = celeba_runs(tmp_path, errors)
     t2, t3 = table2_frame(config, paths), table3_frame(config, paths)
     s = summary_frame(config, table1_frame(config, []), t2, t3).set_index("cell")
-    cell = s.loc["GAN-EM / CelebA average / unsupervised"]
+    cell = s.loc["GAN-EM (preset paper) / CelebA average / unsupervised"]
     # every attribute 41 +- 1.414 (n=2): SE = 1; d = 41 - 42.09 = -1.09 -> consistent
     assert cell["measured_mean"] == pytest.approx(41.0) and cell["se"] == pytest.approx(1.0)
     assert cell["verdict"] == CONSISTENT and "40/40 printed rows" in cell["measured_on"]
-    hat = s.loc["GAN-EM / hat (= Wearing_Hat) / unsupervised"]
+    hat = s.loc["GAN-EM (preset paper) / hat (= Wearing_Hat) / unsupervised"]
     assert hat["paper_mean"] == 29.41 and hat["verdict"] == WORSE  # d = 11.59 > 2 SE = 2
-    assert s.loc["GAN-EM / Goatee / semi-supervised (100 labels)", "reason"].startswith("not in this config")
+    assert s.loc["GAN-EM (preset paper) / Goatee / semi-supervised (100 labels)", "reason"].startswith("not in this config")
     partial = base_config(celeba={"attributes": ["Male"], "settings": {"unsup": {"methods": ["ganem"]}}})
     male = [p for p in paths if "celeba-Male/" in str(p)]
     s2 = summary_frame(partial, table1_frame(partial, []), table2_frame(partial, male), table3_frame(partial, male))
-    assert s2.set_index("cell").loc["GAN-EM / CelebA average / unsupervised", "verdict"] == "not comparable (partial)"
+    assert s2.set_index("cell").loc["GAN-EM (preset paper) / CelebA average / unsupervised", "verdict"] == "not comparable (partial)"
 
 
 def test_write_summary_from_table_files(tmp_path):
@@ -290,3 +320,23 @@ def test_targets_follow_the_config(tmp_path):
     assert refused.returncode != 0
     assert "not a target of this config: it needs GAN-EM in table1.svhn_1000" in refused.stdout + refused.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_variant_row_is_labelled_and_compared_with_its_methods_paper_value(tmp_path):
+    methods = {"ganem_authors_cpu": {"method": "ganem", "label": "GAN-EM, authors' code settings", "preset": "authors",
+                                     "em_iterations": 35, "mstep_batches": 24}}
+    table1 = {"mnist_unsup": {"dataset": "mnist5k", "n_labels": 0, "methods": {"ganem_authors_cpu": [10]}}}
+    config = base_config(table1=table1, methods=methods)
+    params = {"preset": "authors", "em_iterations": 35, "mstep_batches": 24}
+    paths = [write_run(tmp_path, "ganem_authors_cpu", "mnist5k", 10, s, e, n_fit=5000, params=params,
+                       base_method="ganem")
+             for s, e in enumerate([45.0, 39.0])]
+    write_table1(config, paths, tmp_path / "t1.csv", tmp_path / "t1.md", source="config/cpu.yaml")
+    md = (tmp_path / "t1.md").read_text()
+    assert "| GAN-EM, authors' code settings (`ganem_authors_cpu`, preset authors) | 10 | 42.00 (±4.24) [n=2]†‡ | " \
+           "4.20 (±0.51) |" in md
+    assert "840 of 390,500 G+D steps" in md  # 35 x 24
+    frame = summary_frame(config, table1_frame(config, paths)).set_index("cell")
+    cell = frame.loc["GAN-EM, authors' code settings (`ganem_authors_cpu`, preset authors) / MNIST (unsupervised) / K=10"]
+    assert cell["paper_mean"] == 4.20 and cell["verdict"] == BUDGET_BELOW
+    assert not frame.index.str.startswith("GAN-EM (preset paper) / MNIST (unsupervised) / K=10").any()

@@ -6,7 +6,7 @@ import yaml
 
 from ganem.config import ConfigError, apply_overrides, method_params, resolve_method, validate
 from ganem.methods import get_method, make_params
-from ganem.model.method import AUTHORS, Params
+from ganem.model.params import AUTHORS, Params
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """GANMM (Yu & Zhou, "Mixture of GANs for Clustering", IJCAI 2018) behind the suite's Method
 interface.  Every hyper-parameter is a field of ``Params``; the default is the value in the
 authors' TF code (github.com/eyounx/GANMM), except where the comment says otherwise.
-See README.md ("GANMM baseline") for the departures from the original and why.
+See docs/ganmm.md for the departures from the original and why.
 """
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ class Params:
     log_every: int = 100  # iterations.jsonl record every log_every iterations (original logs every 100)
     checkpoint_every: int = 1000  # checkpoint.pt and samples.png (original saved the TF model every 5,000)
     proba_refresh: str = "auto"  # how p(.|x) of the data is computed after each classifier update: lazy
-    #   (only for the images the stream reads; CPU default) | full (all images at once; CUDA default) | auto
+    #   (only for the images the stream reads) | full (all images at once) | auto: lazy on a CPU, and on a
+    #   GPU when it reads under a quarter of the images (e.g. CelebA K=2), else full (train.refresh_mode)
     assign_batch_size: int = 500
 
     def __post_init__(self) -> None:
@@ -112,6 +113,12 @@ class GANMM(Method):
 
     name = "ganmm"
     Params = Params
+    budget_unit = "iterations (pretraining + main loop)"
+
+    @classmethod
+    def budget(cls, params: Params, n_fit: int) -> int:
+        """Each iteration trains all K GANs (1 G + critic_iters critic steps) and the classifier."""
+        return params.pretrain_iterations + params.iterations
 
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)

@@ -21,7 +21,6 @@ run restarts bit-identically.  The sample grid uses a generator of its own.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from pathlib import Path
@@ -32,231 +31,32 @@ import torch
 import torch.nn.functional as F
 
 from ganem.methods.base import Assignment, RunContext
-from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
+from ganem.training import (Checkpointer, IterationLog, check_finite, progress, resolve_output, rng_state,
                             save_sample_grid, seed_everything, set_rng_state)
 
 from .nets import Classifier, Critic, Generator, clip_, tflib_init
+from .optim import make_optimizer
+from .sampling import EpochStream, initial_split, mix_batch, num_chose_at
+from .stack import Stack
 
 CHECKPOINT_VERSION = 1
 GRID_COLUMNS = 10
 
 
-# ---------------------------------------------------------------------------------------- optimiser
-class TFRMSprop:
-    """TensorFlow 1.x's ``tf.train.RMSPropOptimizer`` (momentum 0), which the original uses:
-
-        ms <- decay * ms + (1 - decay) * g^2      (ms starts at ONE, not zero)
-        w  <- w - lr * g / sqrt(ms + eps)         (eps inside the square root)
-
-    with TF's defaults decay 0.9 and eps 1e-10.  PyTorch's RMSprop differs in all three points
-    (alpha 0.99, zero-initialised accumulator, eps outside the root); with ms starting at 1 the first
-    tens of steps are ~lr * g, i.e. far smaller than PyTorch's first steps (~10 lr * sign(g)).
-
-    A plain class with the optimiser methods the trainer uses (not a torch.optim.Optimizer, whose
-    first construction imports torch._dynamo: seconds per process, which the resume test pays).
-    """
-
-    def __init__(self, params, lr: float, decay: float = 0.9, eps: float = 1e-10):
-        self.params = [p for p in params if p.requires_grad]
-        self.lr, self.decay, self.eps = lr, decay, eps
-        self.ms = [torch.ones_like(p) for p in self.params]
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        pairs = [(p, m) for p, m in zip(self.params, self.ms) if p.grad is not None]
-        if not pairs:
-            return
-        ps, ms = [p for p, _ in pairs], [m for _, m in pairs]
-        grads = [p.grad for p in ps]
-        torch._foreach_mul_(ms, self.decay)
-        torch._foreach_addcmul_(ms, grads, grads, value=1 - self.decay)
-        denom = torch._foreach_add(ms, self.eps)
-        torch._foreach_sqrt_(denom)
-        torch._foreach_addcdiv_(ps, grads, denom, value=-self.lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"lr": self.lr, "decay": self.decay, "eps": self.eps, "ms": [m.clone() for m in self.ms]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if len(state["ms"]) != len(self.ms):
-            raise ValueError("optimizer state does not match the network")
-        self.lr, self.decay, self.eps = state["lr"], state["decay"], state["eps"]
-        for m, saved in zip(self.ms, state["ms"]):
-            m.copy_(saved)
-
-
-def make_optimizer(params, lr: float, kind: str):
-    if kind == "tf":
-        return TFRMSprop(params, lr)
-    return torch.optim.RMSprop(params, lr=lr)
-
-
-class Stack:
-    """K networks of one architecture as stacked parameters (K, ...), evaluated in one call with
-    torch.func.vmap + functional_call (convolutions become grouped convolutions).  Used when
-    ``Params.batched``; each network's computation is the same as when it runs on its own."""
-
-    def __init__(self, modules: list[torch.nn.Module]):
-        from torch.func import functional_call, stack_module_state, vmap
-
-        self.k = len(modules)
-        self.base = copy.deepcopy(modules[0]).to("meta")
-        self.params, self.buffers = stack_module_state(modules)
-        if self.buffers:
-            raise ValueError("Stack expects networks without buffers (BatchNorm without running stats)")
-
-        def one(params, buffers, x):
-            return functional_call(self.base, (params, buffers), (x,))
-
-        self._call = vmap(one)
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (K, B, ...) -> (K, B, ...): network i on x[i]."""
-        return self._call(self.params, self.buffers, x)
-
-    def parameters(self) -> list[torch.Tensor]:
-        return list(self.params.values())
-
-    def requires_grad_(self, flag: bool) -> None:
-        for p in self.params.values():
-            p.requires_grad_(flag)
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {name: p.detach().clone() for name, p in self.params.items()}
-
-    @torch.no_grad()
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        for name, p in self.params.items():
-            p.copy_(state[name])
-
-    @torch.no_grad()
-    def clip_(self, value: float) -> None:
-        for p in self.params.values():
-            p.clamp_(-value, value)
-
-
-# ---------------------------------------------------------------------------------------- pieces
-def num_chose_at(schedule: tuple[tuple[int, int], ...], iteration: int) -> int:
-    """num_chose for main-loop iteration ``iteration`` (0-based, as the original's loop counter):
-    the value of the last schedule entry whose start is <= iteration."""
-    value = schedule[0][1]
-    for start, n in schedule:
-        if iteration >= start:
-            value = n
-        else:
-            break
-    return value
-
-
-def initial_split(n: int, k: int, batch_size: int, gen: torch.Generator) -> torch.Tensor:
-    """The original's ``splitGenerator``: shuffle, cut into K equal chunks of whole batches.
-
-    Returns indices of shape (K, batches_per_chunk, batch_size); the remaining
-    n - K * batches_per_chunk * batch_size images are in no chunk (as in the original).
-    """
-    per_chunk = n // (batch_size * k)
-    if per_chunk < 1:
-        raise ValueError(
-            f"GANMM's initial split needs at least K * batch_size = {k * batch_size} images "
-            f"(one batch per GAN), got {n}; lower batch_size or K")
-    perm = torch.randperm(n, generator=gen)
-    return perm[: k * per_chunk * batch_size].view(k, per_chunk, batch_size)
-
-
-class EpochStream:
-    """The original's ``inf_train_gen``: an endless stream of batches of indices, reshuffled every
-    epoch; each epoch yields n // batch_size full batches (the remainder sits out that epoch)."""
-
-    def __init__(self, n: int, batch_size: int, gen: torch.Generator):
-        if n < batch_size:
-            raise ValueError(f"need at least batch_size={batch_size} images, got {n}")
-        self.n, self.b, self.gen = n, batch_size, gen
-        self.perm: torch.Tensor | None = None
-        self.pos = 0
-
-    def next(self) -> torch.Tensor:
-        if self.perm is None or self.pos + self.b > (self.n // self.b) * self.b:
-            self.perm = torch.randperm(self.n, generator=self.gen)
-            self.pos = 0
-        idx = self.perm[self.pos:self.pos + self.b]
-        self.pos += self.b
-        return idx
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"perm": self.perm, "pos": self.pos}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.perm, self.pos = state["perm"], state["pos"]
-
-
-def mix_batch(draw: Callable[[], torch.Tensor], log_proba_of: Callable[[torch.Tensor], torch.Tensor],
-              i: int, num_chose: int, batch_size: int, gen: torch.Generator) -> tuple[torch.Tensor, int]:
-    """One critic batch for GAN ``i`` (the original's epsilon-EM batch; indices on the CPU).
-
-    ``draw()`` returns the next stream batch of indices, ``log_proba_of(idx)`` the classifier's
-    log p(.|x) for them (rows, float).  Stream batches are read until at least ``num_chose`` images
-    with argmax i and ``batch_size - num_chose`` others have been collected; the batch is the first
-    ``num_chose`` of the former plus ``batch_size - num_chose`` of the latter drawn without
-    replacement with probability proportional to p(i|x).  Two quirks of the original are kept: a
-    stream batch with no argmax-i image contributes its image of highest p(i|x) to the chosen ones,
-    and a stream batch whose images are all argmax-i contributes its image of lowest p(i|x) to the
-    others.  Returns (indices (batch_size,), number of stream images read).
-    """
-    chosen: list[torch.Tensor] = []
-    rest: list[torch.Tensor] = []
-    rest_lp: list[torch.Tensor] = []
-    n_chosen = n_rest = drawn = 0
-    n_eps = batch_size - num_chose
-    while True:
-        idx = draw()
-        lp = log_proba_of(idx)
-        drawn += len(idx)
-        sel = lp.argmax(1) == i
-        n_sel = int(sel.sum())
-        if n_sel:
-            chosen.append(idx[sel])
-        else:
-            chosen.append(idx[lp[:, i].argmax()].view(1))
-        if n_sel < len(idx):
-            rest.append(idx[~sel])
-            rest_lp.append(lp[~sel, i])
-        else:
-            j = lp[:, i].argmin()
-            rest.append(idx[j].view(1))
-            rest_lp.append(lp[j, i].view(1))
-        n_chosen += len(chosen[-1])
-        n_rest += len(rest[-1])
-        if n_chosen >= num_chose and n_rest >= n_eps:
-            break
-    batch = torch.cat(chosen)[:num_chose]
-    if n_eps > 0:
-        pool = torch.cat(rest)
-        lpi = torch.cat(rest_lp).double()
-        # weights p(i|x) / sum, computed from log-probabilities in float64 so that no weight
-        # underflows to 0 (np.random.choice in the original fails when fewer than n_eps are > 0)
-        w = torch.exp(lpi - lpi.max()).clamp_min(1e-300)
-        pick = torch.multinomial(w, n_eps, replacement=False, generator=gen)
-        batch = torch.cat([batch, pool[pick]])
-    return batch, drawn
+def refresh_mode(p, device_type: str, k: int, n: int) -> str:
+    """The p(.|x) refresh a run uses: proba_refresh, or for 'auto' the one that computes fewer
+    classifier passes.  ``lazy`` computes only the images the stream reads, about
+    K x critic_iters x batch_size x K per iteration (num_chose of a batch must have argmax i, about
+    1 in K of the images read); ``full`` computes all n images in a few large batches.  On a CPU
+    cost follows images, so lazy always wins; on a GPU full's few large batches beat lazy's many
+    small ones unless lazy reads far fewer images (e.g. CelebA, K=2: ~1,000 of 24,000)."""
+    if p.proba_refresh != "auto":
+        return p.proba_refresh
+    lazy_images = k * k * p.critic_iters * p.batch_size
+    return "lazy" if device_type != "cuda" or 4 * lazy_images <= n else "full"
 
 
 # ---------------------------------------------------------------------------------------- trainer
-def resolve_output(kind: str, x: torch.Tensor) -> str:
-    if kind != "auto":
-        return kind
-    lo, hi = float(x.min()), float(x.max())
-    if lo >= -1e-6 and hi <= 1 + 1e-6:
-        return "sigmoid"
-    if lo >= -1 - 1e-6 and hi <= 1 + 1e-6:
-        return "tanh"
-    raise ValueError(f"images range over [{lo:.3g}, {hi:.3g}], neither [0,1] (sigmoid) nor [-1,1] (tanh): "
-                     "normalise them or set methods.ganmm.output_activation")
-
-
 class GANMMTrainer:
     def __init__(self, params, ctx: RunContext):
         self.p, self.ctx = params, ctx
@@ -274,7 +74,7 @@ class GANMMTrainer:
     def _build(self, x: torch.Tensor, gen: torch.Generator) -> None:
         p, k = self.p, self.k
         self.shape = tuple(x.shape[1:])
-        self.output = resolve_output(p.output_activation, x)
+        self.output = resolve_output(p.output_activation, x, "methods.ganmm.output_activation")
         self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
         self.G, self.D = [], []
         for _ in range(k):
@@ -518,9 +318,7 @@ class GANMMTrainer:
         self.split = initial_split(n, k, p.batch_size, self.gen)
         self.split_pos = [0] * k
         self.stream = EpochStream(n, p.batch_size, self.gen)
-        self.proba_mode = p.proba_refresh
-        if self.proba_mode == "auto":
-            self.proba_mode = "full" if self.device.type == "cuda" else "lazy"
+        self.proba_mode = refresh_mode(p, self.device.type, k, n)
         self.cache = torch.zeros(n, k)
         self.valid = torch.zeros(n, dtype=torch.bool)
         self.prev_labels = None

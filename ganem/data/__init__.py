@@ -1,7 +1,7 @@
 """The data layer: every dataset the suite uses, loaded from verified local files.
 
 ``load`` never downloads; ``fetch`` (the DAG's data rule) is the only code that touches the
-network, and it leaves a manifest of what it verified. See README.md ("Datasets") for sources, splits,
+network, and it leaves a manifest of what it verified. See docs/datasets.md for sources, splits,
 the CelebA balanced-subset rule and the data-dir layout.
 """
 

@@ -57,6 +57,14 @@ class Method(abc.ABC):
     name: ClassVar[str]
     Params: ClassVar[type]
     supports_labels: ClassVar[bool] = False  # can it use a Labelled set (semi-supervised)?
+    # What one unit of training budget is ("G+D steps"); None for methods fitted to convergence.
+    budget_unit: ClassVar[str | None] = None
+
+    @classmethod
+    def budget(cls, params: Any, n_fit: int) -> int | None:
+        """Training steps (in ``budget_unit``) a run with ``params`` on ``n_fit`` images takes, so
+        that tables can put a run's budget beside the paper's; None when the method has no budget."""
+        return None
 
     def __init__(self, params: Any, ctx: RunContext):
         self.params = params

@@ -3,6 +3,7 @@
 # beyond naming files.
 import hashlib
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -10,15 +11,14 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from ganem import data, feasibility
-from ganem.config import (CELEBA_N_LABELS, ConfigError, method_params, normalise_cli_values, parse_n_labels,
-                          resolve_method, setting_name, validate)
-from ganem.feasibility import celeba_attributes
+from ganem import data, feasibility, plan
+from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, setting_name, validate
+from ganem.methods import METHODS
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
 config.update(normalise_cli_values(dict(config)))
-# The JSON schema (workflow/schemas/config.schema.yaml) plus the semantic checks, in one pass that
+# The JSON schema (ganem/schemas/config.schema.yaml, package data) plus the semantic checks, in one pass that
 # names the offending key: the same validation `python -m ganem run` applies.
 try:
     validate(config, source="config")
@@ -31,14 +31,22 @@ except ConfigError as err:
     raise WorkflowError(f"infeasible configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
-CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
-NEURAL = {"ganem", "ganmm"}
 
 
 def is_neural(name):
     """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
-    return resolve_method(config, name).method in NEURAL
+    return METHODS[resolve_method(config, name).method].neural
+
+def config_source():
+    """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
+    keys set with --config, so a reader knows which command rebuilds a table."""
+    inside = lambda f: not os.path.relpath(f).startswith("..")  # noqa: E731
+    files = [os.path.relpath(f) if inside(f) else str(f) for f in workflow.configfiles]
+    overrides = sorted(workflow.config_settings.config or {})  # the --config keys only
+    return " + ".join(files) + (f" with --config {', '.join(overrides)}" if overrides else "")
+
+
+CONFIG_SOURCE = shlex.quote(config_source())
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -66,51 +74,37 @@ def labels_of(setting):
     return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
 
 
+def metrics_of(run):
+    """metrics.json of a ganem.plan.Run: its run folder, or its variant folder (Fig. 4)."""
+    where = (run.dataset, run.n_labels, run.k, run.seed)
+    folder = run_dir(run.method, *where) if run.variant is None else variant_dir(run.variant, *where)
+    return f"{folder}/metrics.json"
+
+
+# Which runs each target needs is decided in ganem/plan.py (unit-tested; `python -m ganem plan`
+# counts and prices the same lists); below they only become file names.
 def table1_runs():
     """metrics.json of every run the configured Table 1 columns need."""
-    return [
-        f"{run_dir(method, spec['dataset'], spec['n_labels'], k, seed)}/metrics.json"
-        for spec in config["table1"].values()
-        for method, ks in spec["methods"].items()
-        for k in ks
-        for seed in config["seeds"]
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables 2 and 3 (CelebA), the toy 2-D experiment, the Fig. 4 variant runs
-# ---------------------------------------------------------------------------------------------
-FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
-FIG4_DEFAULT_SUPERVISED_BOTTLENECK = 100
+    return [metrics_of(run) for run in plan.table1_runs(config)]
 
 
 def first_seed(seeds=None):
     """The seed whose run a single-run figure shows: 0 when configured, else the smallest."""
-    seeds = config["seeds"] if seeds is None else seeds
-    return 0 if 0 in seeds else min(seeds)
+    return plan.first_seed(config if seeds is None else {"seeds": seeds})
+
+
+def celeba_attributes():
+    return plan.celeba_attributes(config)
 
 
 def celeba_runs():
     """metrics.json of every CelebA run (K=2, one dataset celeba-<Attribute> per attribute)."""
-    spec = config.get("celeba") or {}
-    return [
-        f"{run_dir(method, f'celeba-{attr}', CELEBA_N_LABELS[setting], 2, seed)}/metrics.json"
-        for setting, sspec in spec.get("settings", {}).items()
-        for method in sspec["methods"]
-        for attr in celeba_attributes(config)
-        for seed in config["seeds"]
-    ]
+    return [metrics_of(run) for run in plan.celeba_runs(config)]
 
 
 def toy2d_runs():
     """metrics.json of every run of the 2-D toy experiment (K=2, unsupervised, its own seeds)."""
-    spec = config.get("toy2d") or {}
-    return [
-        f"{run_dir(method, dataset, 0, 2, seed)}/metrics.json"
-        for dataset in spec.get("datasets", [])
-        for method in spec.get("methods", [])
-        for seed in spec.get("seeds", [])
-    ]
+    return [metrics_of(run) for run in plan.toy2d_runs(config)]
 
 
 def variant_dir(variant, dataset, n_labels, k, seed):
@@ -120,20 +114,7 @@ def variant_dir(variant, dataset, n_labels, k, seed):
 
 def fig4_panels():
     """[(panel title, metrics.json)] of Fig. 4 in the paper's order, [] when the config has no fig4."""
-    spec = config.get("fig4")
-    if not spec:
-        return []
-    dataset, k = spec["dataset"], spec.get("k", 10)
-    seed = spec.get("seed", first_seed())
-    panels = []
-    if spec.get("supervised"):
-        sup = spec["supervised"]
-        dim = sup.get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
-        panels.append((f"supervised reference, k={dim}",
-                       f"{variant_dir('supervised', dataset, sup['n_labels'], k, seed)}/metrics.json"))
-    for dim in spec.get("bottlenecks", FIG4_DEFAULT_BOTTLENECKS):
-        panels.append((f"unsupervised, k={dim}", f"{variant_dir(f'bottleneck{dim}', dataset, 0, k, seed)}/metrics.json"))
-    return panels
+    return [(title, metrics_of(run)) for title, run in plan.fig4_panels(config)]
 
 
 def fig4_panel_args():
@@ -145,26 +126,18 @@ def variant_overrides(variant, dataset):
     """The `--set` options that turn a plain GAN-EM run into a Fig. 4 variant (dataset-level keys,
     so they win over any global or family methods.ganem setting)."""
     key = f"datasets.{dataset}.methods.ganem"
-    if variant == "supervised":
-        dim = config["fig4"]["supervised"].get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
-        return f"--set {key}.supervised_reference=true --set {key}.bottleneck={dim}"
-    return f"--set {key}.bottleneck={int(variant.removeprefix('bottleneck'))}"
+    return " ".join(f"--set {key}.{name}={str(value).lower()}"
+                    for name, value in plan.variant_params(config, variant).items())
 
 
 def ablation_runs():
     """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
-    spec = config.get("ablation") or {}
-    return [
-        f"{run_dir(method, spec['dataset'], 0, spec.get('k', 10), seed)}/metrics.json"
-        for method in spec.get("methods", [])
-        for seed in spec.get("seeds", config["seeds"])
-    ]
+    return [metrics_of(run) for run in plan.ablation_runs(config)]
 
 
 def all_runs():
     """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
-    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + ablation_runs()
-                              + [m for _, m in fig4_panels()]))
+    return [metrics_of(run) for run in plan.targets(config)["all"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +170,7 @@ def fig2_run(panel):
 def fig3_run(panel):
     attr = FIG3_PANELS[panel][0]
     spec = config.get("celeba") or {}
-    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes(config):
+    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes():
         return f"{run_dir('ganem', f'celeba-{attr}', 0, 2, first_seed())}/metrics.json"
     return None
 

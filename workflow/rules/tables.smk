@@ -20,7 +20,7 @@ rule table1:
     log:
         "logs/tables/table1.log",
     shell:
-        "{PY} -m ganem table1 --config {CONFIG_FILE} --metrics {input.metrics} "
+        "{PY} -m ganem table1 --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
@@ -35,7 +35,7 @@ rule table2:
     log:
         "logs/tables/table2.log",
     shell:
-        "{PY} -m ganem table2 --config {CONFIG_FILE} --metrics {input.metrics} "
+        "{PY} -m ganem table2 --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
@@ -48,7 +48,7 @@ rule table3:
     log:
         "logs/tables/table3.log",
     shell:
-        "{PY} -m ganem table3 --config {CONFIG_FILE} --metrics {input.metrics} "
+        "{PY} -m ganem table3 --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
@@ -62,7 +62,7 @@ rule toy2d_table:
     log:
         "logs/tables/toy2d.log",
     shell:
-        "{PY} -m ganem toy2d --metrics {input.metrics} --csv {output.csv} "
+        "{PY} -m ganem toy2d --source {CONFIG_SOURCE} --metrics {input.metrics} --csv {output.csv} "
         "--summary-csv {output.summary} --md {output.md} > {log} 2>&1"
 
 
@@ -90,7 +90,7 @@ rule summary:
             f"--table2 {input.table2} --table3 {input.table3}" if "table2" in input.keys() else ""
         ),
     shell:
-        "{PY} -m ganem summary --config {CONFIG_FILE} --table1 {input.table1} {params.celeba} "
+        "{PY} -m ganem summary --config {CONFIG_FILE} --source {CONFIG_SOURCE} --table1 {input.table1} {params.celeba} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
 
 
@@ -103,5 +103,5 @@ rule ablation_table:
     log:
         "logs/tables/ablation.log",
     shell:
-        "{PY} -m ganem ablation --config {CONFIG_FILE} --config-name {CONFIG_NAME:q} --metrics {input.metrics} "
+        "{PY} -m ganem ablation --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
