@@ -32,7 +32,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
     "gmm": {"n_init": 1, "max_iter": 2},
     # batches of 4: one 64x64 CelebA D step (Table 6 nets, 11 M parameters) costs ~0.5 s per image on a CPU
     "ganem": {"em_iterations": 1, "mstep_batches": 1, "q_steps": 1, "batch_size": 4, "e_batch_size": 4,
-              "semi_max_steps": 1, "semi_batch_size": 4, "monitor_fakes": 4},
+              "semi_max_steps": 1, "semi_batch_size": 4, "monitor_fakes": 4, "mechanism_samples": 4},
     "ganmm": {"iterations": 1, "pretrain_iterations": 1, "dim": 8, "log_every": 1, "checkpoint_every": 1},
 }
 # Fig. 3 draws Wearing_Hat and Eyeglasses; a third attribute makes Tables 2-3 average over several.
