@@ -1,0 +1,66 @@
+"""What one training job asks its executor for: threads, memory, wall time and GPUs.
+
+The training rules (workflow/rules/runs.smk, run_variant in figures.smk) declare these values
+themselves, so a laptop, a GPU machine and SLURM all see the same resources. The wall time is the
+run's own cost (``ganem.cost.estimate_run_seconds``: step counts x a measured per-step time) with a
+safety margin, so a 64x64 CelebA GAN-EM run asks for hours and a K-means run for minutes instead of
+one guess for all; a retried job (``--retries``) asks for twice as long each attempt, so a run
+killed for its time limit gets more the next time.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ganem.cost import estimate_run_seconds
+
+NEURAL_METHODS = frozenset({"ganem", "ganmm"})  # the methods that train nets (GPU, long runs)
+
+# Wall time = SAFETY x estimate + STARTUP (imports, data loading, scoring), in whole minutes. An
+# estimate is a mean over measured steps; clusters kill at the limit, so the margin is generous.
+RUNTIME_SAFETY = 2.0
+RUNTIME_STARTUP_MIN = 10
+# When no per-step timing is known for a run (a new dataset, method or device), ask for enough:
+# a day for a neural run (the slowest paper runs, 64x64 CelebA GAN-EM, take hours on one GPU) and two
+# hours for K-means/GMM (minutes on full MNIST). Override per rule with --set-resources if needed.
+DEFAULT_RUNTIME_MIN = {"neural": 24 * 60, "other": 2 * 60}
+MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 plus nets and batches
+
+
+def _family(method: str) -> str:
+    return "neural" if method in NEURAL_METHODS else "other"
+
+
+def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
+                    attempt: int = 1) -> int:
+    """Wall-time limit of one run in minutes (SLURM's --time), from the run's estimated cost."""
+    seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
+    if seconds is None:
+        minutes = DEFAULT_RUNTIME_MIN[_family(method)]
+    else:
+        minutes = math.ceil(RUNTIME_SAFETY * seconds / 60) + RUNTIME_STARTUP_MIN
+    return minutes * 2 ** (max(attempt, 1) - 1)
+
+
+def training_resources(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
+                       attempt: int = 1) -> dict[str, int]:
+    """threads, mem_mb, runtime (minutes) and gpu of one training job."""
+    family = _family(method)
+    return {
+        "threads": int(config.get("threads_per_job", 1)),
+        "mem_mb": MEM_MB[family],
+        "runtime": runtime_minutes(config, method, dataset, n_labels, k, attempt),
+        "gpu": int(config.get("gpus_per_job", 0)) if family == "neural" else 0,
+    }
+
+
+def gpu_pin_prefix(config: dict[str, Any], python: str, method: str) -> str:
+    """The command prefix that pins a GPU job to its own device on a multi-GPU machine.
+
+    Only when ``jobs_per_gpu`` is set (profiles/local-gpu) and the job declares a GPU; on SLURM or a
+    one-GPU machine the executor or the default device decides, and the prefix is empty.
+    """
+    jobs_per_gpu = int(config.get("jobs_per_gpu", 0))
+    if jobs_per_gpu < 1 or method not in NEURAL_METHODS or int(config.get("gpus_per_job", 0)) < 1:
+        return ""
+    return f"{python} -m ganem.gpu_pin --jobs-per-gpu {jobs_per_gpu} --lock-dir .snakemake/gpu-locks -- "
