@@ -1,6 +1,10 @@
 """Pin one job to one GPU of a multi-GPU machine, at most ``--jobs-per-gpu`` jobs per device.
 
-    python -m ganem.gpu_pin --jobs-per-gpu 1 --lock-dir .snakemake/gpu-locks -- python -m ganem run ...
+    python -m ganem.gpu_pin --jobs-per-gpu 1 --lock-dir .snakemake/gpu-locks --gpus 1 -- python -m ganem run ...
+
+Every training job of the workflow starts through this command. With ``--jobs-per-gpu 0`` (the
+default: SLURM, which sets CUDA_VISIBLE_DEVICES itself, one GPU, or CPU) or ``--gpus 0`` (a job that
+declares no GPU) it simply runs the command.
 
 Snakemake's local executor caps how many GPU jobs run at once (``--resources gpu=N``) but does not
 say which device each one gets, so without this every job would train on ``cuda:0``. Each visible
@@ -84,13 +88,17 @@ def _torch_device_count() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ganem.gpu_pin", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs-per-gpu", type=int, required=True, help="at most this many jobs per device")
+    parser.add_argument("--jobs-per-gpu", type=int, required=True,
+                        help="at most this many jobs per device; 0: do not pin")
     parser.add_argument("--lock-dir", type=Path, required=True, help="folder of the slot lock files")
+    parser.add_argument("--gpus", type=int, default=1, help="GPUs the job declares; 0: do not pin")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to run")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if args.jobs_per_gpu < 1 or not command:
-        parser.error("needs --jobs-per-gpu >= 1 and a command after --")
+    if not command:
+        parser.error("needs a command after --")
+    if args.jobs_per_gpu < 1 or args.gpus < 1:
+        os.execvp(command[0], command)
     try:
         devices = visible_devices(dict(os.environ), _torch_device_count)
     except NoGPU as err:

@@ -54,13 +54,10 @@ def training_resources(config: dict[str, Any], method: str, dataset: str, n_labe
     }
 
 
-def gpu_pin_prefix(config: dict[str, Any], python: str, method: str) -> str:
-    """The command prefix that pins a GPU job to its own device on a multi-GPU machine.
-
-    Only when ``jobs_per_gpu`` is set (profiles/local-gpu) and the job declares a GPU; on SLURM or a
-    one-GPU machine the executor or the default device decides, and the prefix is empty.
-    """
-    jobs_per_gpu = int(config.get("jobs_per_gpu", 0))
-    if jobs_per_gpu < 1 or method not in NEURAL_METHODS or int(config.get("gpus_per_job", 0)) < 1:
-        return ""
-    return f"{python} -m ganem.gpu_pin --jobs-per-gpu {jobs_per_gpu} --lock-dir .snakemake/gpu-locks -- "
+def gpu_pin_command(config: dict[str, Any], python: str) -> str:
+    """The command every training job starts through (``python -m ganem.gpu_pin``), up to its
+    ``--gpus`` option. With ``jobs_per_gpu`` 0 (SLURM, one GPU, CPU) it runs the job unchanged; with
+    N >= 1 (profiles/local-gpu) it pins a job that declares a GPU to one device, N jobs per device.
+    Part of the shell command, not a param, so switching profiles does not rerun finished jobs."""
+    return (f"{python} -m ganem.gpu_pin --jobs-per-gpu {int(config.get('jobs_per_gpu', 0))} "
+            "--lock-dir .snakemake/gpu-locks")

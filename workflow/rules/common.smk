@@ -11,6 +11,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
+from ganem.resources import NEURAL_METHODS, gpu_pin_command, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -23,7 +24,8 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-NEURAL = {"ganem", "ganmm"}
+NEURAL = NEURAL_METHODS
+GPU_PIN = gpu_pin_command(config, PY)  # training jobs: `{GPU_PIN} --gpus {resources.gpu} -- ...`
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -40,6 +42,13 @@ def run_dir(method, dataset, n_labels, k, seed):
 def labels_of(setting):
     """'unsup' -> 0, 'labels100' -> 100 (the inverse of ganem.config.setting_name)."""
     return 0 if setting == "unsup" else int(setting.removeprefix("labels"))
+
+
+def run_resources(method, wildcards, attempt=1):
+    """threads, mem_mb, runtime (minutes, from the run's cost) and gpu of one training job
+    (ganem/resources.py), the same under every executor."""
+    return training_resources(config, method, wildcards.dataset, labels_of(wildcards.setting),
+                              int(wildcards.k), attempt)
 
 
 def table1_runs():

@@ -1,8 +1,10 @@
 # Data stage: the only place anything is downloaded. Training jobs depend on the manifest, so they
 # never start before the files are present and verified (md5), and never download themselves.
+# A local rule: on a cluster it runs where Snakemake runs (compute nodes often have no internet).
 
 
 rule fetch_data:
+    localrule: True
     output:
         "data/manifests/{dataset}.json",
     log:
