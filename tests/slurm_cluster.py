@@ -58,7 +58,8 @@ class Cluster:
     @property
     def env(self) -> dict[str, str]:
         """The environment under which SLURM's client commands talk to this cluster."""
-        return {**os.environ, "SLURM_CONF": str(self.root / "slurm.conf")}
+        return {**os.environ, "SLURM_CONF": str(self.root / "slurm.conf"),
+                "PATH": f"{self.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
 
     @property
     def jobcomp_log(self) -> Path:
@@ -122,6 +123,16 @@ PartitionName={PARTITION} Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """)
 
 
+def _write_srun_wrapper(root: Path) -> None:
+    """Inside a job, snakemake's slurm-jobstep plugin drops every SLURM_* variable (SLURM_CONF too)
+    before its `srun`; on a real cluster srun then reads /etc/slurm/slurm.conf. This cluster keeps
+    /etc untouched, so jobs find an `srun` first on PATH that points at the temporary config."""
+    (root / "bin").mkdir()
+    wrapper = root / "bin" / "srun"
+    wrapper.write_text(f"#!/bin/sh\nSLURM_CONF={root / 'slurm.conf'} exec {shutil.which('srun')} \"$@\"\n")
+    wrapper.chmod(0o755)
+
+
 def _wait_for(check, what: str, root: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -164,6 +175,7 @@ def cluster(cpus: int | None = None, memory_mb: int = 64000):
     os.chmod(root, 0o755)  # slurmd and the job steps read the config from here
     cpus = cpus or os.cpu_count() or 1
     _write_config(root, cpus, memory_mb)
+    _write_srun_wrapper(root)
     key = root / "munge.key"
     key.write_bytes(os.urandom(1024))
     key.chmod(0o600)
