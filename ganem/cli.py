@@ -30,6 +30,20 @@ def _add_run(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _add_plan(sub) -> None:
+    p = sub.add_parser("plan", help="runs, steps and estimated hours per table and for `all`, before anything runs")
+    p.add_argument("--config", type=Path, default=None, help="YAML config (default config/config.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable)")
+    p.add_argument("--device", default="auto", help="device to time the steps on now: auto, cpu, cuda")
+    p.add_argument("--timings", type=Path, default=None,
+                   help="a timing file (JSON from --save-timings) to use instead of timing the steps now")
+    p.add_argument("--save-timings", action="store_true",
+                   help="store the timings measured now as timings/<device>.json (read for SLURM runtimes)")
+    p.add_argument("--repeats", type=int, default=2, help="timing repeats per step kind (median is used)")
+    p.add_argument("--no-ganmm", action="store_true", help="do not time GANMM (its runs are then untimed)")
+
+
 def _add_fetch(sub) -> None:
     p = sub.add_parser("fetch", help="download (if allowed) and verify a dataset, write its manifest")
     p.add_argument("--dataset", required=True)
@@ -56,6 +70,46 @@ def _cmd_run(args) -> int:
     print(f"{args.method} {args.dataset} K={args.k} seed={args.seed}: error {record['error']:.2f}% "
           f"({record['scoring_rule']}), NMI {record['nmi']:.3f}, ARI {record['ari']:.3f}, "
           f"{record['seconds']:.1f}s -> {args.out / 'metrics.json'}")
+    return 0
+
+
+def _cmd_plan(args) -> int:
+    import json
+
+    import torch
+
+    from ganem import cost, plan, step_timing
+    from ganem.config import load_config
+    from ganem.methods import ConfigError
+    from ganem.provenance import resolve_device
+
+    config = load_config(args.config, args.overrides)
+    groups = plan.targets(config)
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats {args.repeats}: give at least 1")
+    if args.timings is not None:
+        if not args.timings.is_file():
+            raise ConfigError(f"--timings {args.timings}: no such file; write one with --save-timings")
+        now = json.loads(args.timings.read_text())
+    else:
+        try:
+            device = resolve_device(args.device)
+        except (RuntimeError, ValueError) as err:
+            raise ConfigError(f"--device {args.device}: {err}") from err
+        ganem_params, ganmm_params = plan.params_per_family(config, groups["all"])
+        families = sorted(set(ganem_params) | set(ganmm_params))
+        print(f"timing the suite's steps on {device} ({torch.get_num_threads()} thread(s)) for "
+              f"{', '.join(families) or 'no neural runs'}: a minute or so", file=sys.stderr)
+        now = step_timing.measure(tuple(families), device, ganem_params=ganem_params, ganmm_params=ganmm_params,
+                                  ganmm=not args.no_ganmm, repeats=args.repeats, steps=2,
+                                  progress=lambda msg: print(f"  {msg}", file=sys.stderr))
+        if args.save_timings:
+            path = cost.timing_path(now["device"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(now, indent=2) + "\n")
+            print(f"wrote {path}", file=sys.stderr)
+    gpu = now if now["device"] == "cuda" else cost.stored_timings("cuda")
+    print(plan.format_plan(config, groups, now, gpu))
     return 0
 
 
@@ -187,7 +241,7 @@ def _cmd_figure(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
+COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
             "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
             "figure": _cmd_figure, "figures": _cmd_figure}
 
@@ -199,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_fetch, _add_table1, _add_tables, _add_figure):
+    for add in (_add_run, _add_plan, _add_fetch, _add_table1, _add_tables, _add_figure):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

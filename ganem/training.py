@@ -47,6 +47,37 @@ def check_finite(losses: dict[str, torch.Tensor | float], iteration: int, step: 
             )
 
 
+class FiniteGuard:
+    """NaN/inf detection of one EM iteration's step losses without a host sync per step.
+
+    ``add`` keeps each step's losses on the device; every ``every`` steps (and at ``check``) one
+    ``isfinite`` over all of them is read back, so a GPU waits once per window instead of once per
+    step.  When the window holds a bad loss, the first bad step is found in the kept losses and
+    ``check_finite`` raises with its name, EM iteration and step, exactly as a per-step check would.
+    The run stops at most ``every - 1`` steps later than the step that diverged; nothing is saved in
+    between (checkpoints are written after whole EM iterations only).
+    """
+
+    def __init__(self, iteration: int, every: int):
+        self.iteration, self.every = iteration, max(int(every), 1)
+        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+
+    def add(self, step: int, losses: dict[str, torch.Tensor]) -> None:
+        self.pending.append((step, losses))
+        if len(self.pending) >= self.every:
+            self.check()
+
+    def check(self) -> None:
+        """Raise NonFiniteLoss for the first bad step since the last check; then forget the window."""
+        if not self.pending:
+            return
+        flat = torch.stack([v.detach().float().reshape(()) for _, losses in self.pending for v in losses.values()])
+        if not bool(torch.isfinite(flat).all()):
+            for step, losses in self.pending:
+                check_finite(losses, self.iteration, step)
+        self.pending.clear()
+
+
 class Checkpointer:
     """One checkpoint file per run, replaced atomically after every iteration.
 

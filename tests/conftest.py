@@ -60,3 +60,29 @@ def write_idx_dataset(register_md5):
         return arrays
 
     return write
+
+
+# --device cuda runs the tests that take the `device` fixture on a GPU (benchmarks/gpu_check.sh:
+# `pytest -m device --device cuda`); by default they run on the CPU like every other test.
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu", help="device of the tests that take one (cpu, cuda)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "device: the test takes the `device` fixture (run on cuda by gpu_check.sh)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "device" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.device)
+
+
+@pytest.fixture
+def device(request):
+    import torch
+
+    name = request.config.getoption("--device")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        pytest.fail("--device cuda: torch sees no GPU")
+    return torch.device(name)

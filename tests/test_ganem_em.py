@@ -148,19 +148,37 @@ def test_in_process_resume_is_exact_images_and_persistent_optimisers(tmp_path):
         fit(tmp_path, x, name="res", k=3, **{**small, "lr_g": 1e-3})
 
 
-def test_nan_loss_stops_the_run_naming_iteration_and_step(tmp_path, monkeypatch):
-    x, _ = blobs()
-    fit(tmp_path, x, name="ok", em_iterations=1)
+def _nan_at_call(monkeypatch, name, bad_call):
+    """Make losses.<name> return NaN on its bad_call-th call; return the call counter."""
     calls = {"n": 0}
-    orig = em_module.losses.g_loss_paper
+    orig = getattr(em_module.losses, name)
 
-    def nan_after_two(*a, **kw):
+    def patched(*a, **kw):
         calls["n"] += 1
         out = orig(*a, **kw)
-        return out * float("nan") if calls["n"] == 3 else out
-    monkeypatch.setattr(em_module.losses, "g_loss_paper", nan_after_two)
+        return out * float("nan") if calls["n"] == bad_call else out
+    monkeypatch.setattr(em_module.losses, name, patched)
+    return calls
+
+
+@pytest.mark.parametrize("every", [1, 2, 1000])
+def test_nan_loss_stops_the_run_naming_iteration_and_step(tmp_path, monkeypatch, every):
+    """The losses are read back once per finite_check_every steps, yet the error names the exact
+    step, and the run stops at the end of that window (M-step of 8 steps, NaN at step 2)."""
+    x, _ = blobs()
+    fit(tmp_path, x, name="ok", em_iterations=1)
+    calls = _nan_at_call(monkeypatch, "g_loss_paper", 3)
     with pytest.raises(NonFiniteLoss, match=r"g_loss = nan at iteration 1, step 2"):
-        fit(tmp_path, x, name="nan")
+        fit(tmp_path, x, name="nan", mstep_batches=8, finite_check_every=every)
+    assert calls["n"] == {1: 3, 2: 4, 1000: 8}[every]  # steps run after the bad one: the rest of its window
+    assert not (tmp_path / "nan" / "checkpoint.pt").exists()
+
+
+def test_nan_in_the_e_step_names_its_step(tmp_path, monkeypatch):
+    x, _ = blobs()
+    _nan_at_call(monkeypatch, "e_loss", 4 + 2)  # iteration 2 (4 E-steps each), its E-step 1 = step 3 + 1
+    with pytest.raises(NonFiniteLoss, match=r"e_loss = nan at iteration 2, step 4"):
+        fit(tmp_path, x, name="nan_e", finite_check_every=50)
 
 
 def test_exploding_learning_rate_is_caught(tmp_path):

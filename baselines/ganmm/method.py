@@ -47,7 +47,8 @@ class Params:
     log_every: int = 100  # iterations.jsonl record every log_every iterations (original logs every 100)
     checkpoint_every: int = 1000  # checkpoint.pt and samples.png (original saved the TF model every 5,000)
     proba_refresh: str = "auto"  # how p(.|x) of the data is computed after each classifier update: lazy
-    #   (only for the images the stream reads; CPU default) | full (all images at once; CUDA default) | auto
+    #   (only for the images the stream reads) | full (all images at once) | auto: lazy on a CPU, and on a
+    #   GPU when it reads under a quarter of the images (e.g. CelebA K=2), else full (train.refresh_mode)
     assign_batch_size: int = 500
 
     def __post_init__(self) -> None:

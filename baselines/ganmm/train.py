@@ -244,6 +244,19 @@ def mix_batch(draw: Callable[[], torch.Tensor], log_proba_of: Callable[[torch.Te
     return batch, drawn
 
 
+def refresh_mode(p, device_type: str, k: int, n: int) -> str:
+    """The p(.|x) refresh a run uses: proba_refresh, or for 'auto' the one that computes fewer
+    classifier passes.  ``lazy`` computes only the images the stream reads, about
+    K x critic_iters x batch_size x K per iteration (num_chose of a batch must have argmax i, about
+    1 in K of the images read); ``full`` computes all n images in a few large batches.  On a CPU
+    cost follows images, so lazy always wins; on a GPU full's few large batches beat lazy's many
+    small ones unless lazy reads far fewer images (e.g. CelebA, K=2: ~1,000 of 24,000)."""
+    if p.proba_refresh != "auto":
+        return p.proba_refresh
+    lazy_images = k * k * p.critic_iters * p.batch_size
+    return "lazy" if device_type != "cuda" or 4 * lazy_images <= n else "full"
+
+
 # ---------------------------------------------------------------------------------------- trainer
 def resolve_output(kind: str, x: torch.Tensor) -> str:
     if kind != "auto":
@@ -516,9 +529,7 @@ class GANMMTrainer:
         self.split = initial_split(n, k, p.batch_size, self.gen)
         self.split_pos = [0] * k
         self.stream = EpochStream(n, p.batch_size, self.gen)
-        self.proba_mode = p.proba_refresh
-        if self.proba_mode == "auto":
-            self.proba_mode = "full" if self.device.type == "cuda" else "lazy"
+        self.proba_mode = refresh_mode(p, self.device.type, k, n)
         self.cache = torch.zeros(n, k)
         self.valid = torch.zeros(n, dtype=torch.bool)
         self.prev_labels = None

@@ -28,9 +28,9 @@ import torch
 from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
-from ganem.model.method import Params
+from ganem.model.method import COMPUTATION_KEYS, Params
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
-from ganem.training import (Checkpointer, IterationLog, check_finite, progress, rng_state,
+from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, rng_state,
                             save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
@@ -89,20 +89,40 @@ class GANEMTrainer:
             self.G.to(self.device)
         elif p.lipschitz == "clip":
             clip_weights(self.G, p.clip_value)
+        if p.channels_last and len(self.shape) == 3:
+            for net in (self.G, self.D, self.E):
+                net.to(memory_format=torch.channels_last)
+        # the callables the training steps use: the nets themselves, or torch.compile'd views of them
+        # (same parameters; state_dict, eval/train and the monitoring keep using the plain modules)
+        if p.compile == "none":
+            self.fG, self.fD, self.fE = self.G, self.D, self.E
+        else:
+            mode = None if p.compile == "default" else p.compile
+            self.fG, self.fD, self.fE = (torch.compile(net, mode=mode) for net in (self.G, self.D, self.E))
         self.opt: dict[str, torch.optim.Optimizer] = {}
+
+    def _forward(self, net, *inputs) -> torch.Tensor:
+        """One forward pass of a training step, under bf16 autocast when precision=bf16; the
+        output comes back as float32 so every loss is computed in float32."""
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.p.precision == "bf16"):
+            out = net(*inputs)
+        return out.float()
 
     def _make_optimizers(self, iteration: int) -> None:
         p = self.p
         decay = p.lr_decay ** iteration
+        impl = {"auto": {}, "single": {"foreach": False}, "foreach": {"foreach": True},
+                "fused": {"fused": True}}[p.optimizer_impl]
         for name, net, lr in (("D", self.D, p.lr_d), ("G", self.G, p.lr_g), ("E", self.E, p.lr_e)):
             if name in self.opt and not p.reset_optimizers:
                 for group in self.opt[name].param_groups:
                     group["lr"] = lr * decay
                 continue
             if p.optimizer == "adam":
-                self.opt[name] = torch.optim.Adam(net.parameters(), lr=lr * decay, betas=p.adam_betas)
+                self.opt[name] = torch.optim.Adam(net.parameters(), lr=lr * decay, betas=p.adam_betas, **impl)
             else:
-                self.opt[name] = torch.optim.RMSprop(net.parameters(), lr=lr * decay, alpha=p.rmsprop_alpha)
+                self.opt[name] = torch.optim.RMSprop(net.parameters(), lr=lr * decay, alpha=p.rmsprop_alpha,
+                                                     **impl)
 
     # ------------------------------------------------------------------ sampling
     def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
@@ -115,19 +135,41 @@ class GANEMTrainer:
         return z.to(self.device)
 
     def classes(self, n: int, how: str, phi: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Classes of n fakes; ``phi`` is the CPU float64 prior (``_draw_prior``: one copy per iteration)."""
         if how == "uniform":
             c = torch.randint(self.k, (n,), generator=gen)
         elif how == "phi":
-            c = torch.multinomial(phi.cpu().double(), n, replacement=True, generator=gen)
+            c = torch.multinomial(phi, n, replacement=True, generator=gen)
         else:  # balanced: n // K per class, the remainder to the first classes (code: 70 = 7 x 10)
             c = torch.arange(n) % self.k
         return c.to(self.device)
 
+    @staticmethod
+    def _draw_prior(phi: torch.Tensor) -> torch.Tensor:
+        """phi as the CPU float64 tensor torch.multinomial draws from: read back once per EM
+        iteration, not once per step (a device-to-host copy waits for the GPU)."""
+        return phi.detach().cpu().double()
+
     # ------------------------------------------------------------------ steps
+    def mstep_step(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor, phi_draw: torch.Tensor,
+                   gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """One M-step step on the real batch x[idx]: one D step (Eq. 2), then one G step (Eq. 1) on
+        the same fakes' noise and classes.  Returns the two losses as device tensors (no host sync)."""
+        bs = len(idx)
+        z = self.noise(bs, gen)
+        c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
+        return self._d_step(x[idx], w[idx], z, c), self._g_step(z, c)
+
+    def estep_step(self, phi_draw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """One E-step step on e_batch_size fresh fakes G(z, c), c drawn by estep_labels."""
+        z = self.noise(self.p.e_batch_size, gen)
+        c = self.classes(self.p.e_batch_size, self.p.estep_labels, phi_draw, gen)
+        return self._e_step(z, c)
+
     def _d_step(self, x_real, w_real, z, c) -> torch.Tensor:
         with torch.no_grad():
-            fake = self.G(z, c)
-        real_logits, fake_logits = self.D(x_real), self.D(fake)
+            fake = self._forward(self.fG, z, c)
+        real_logits, fake_logits = self._forward(self.fD, x_real), self._forward(self.fD, fake)
         if self.p.loss == "authors":
             loss = losses.d_loss_authors(real_logits, w_real, fake_logits)
         else:
@@ -140,7 +182,7 @@ class GANEMTrainer:
 
     def _g_step(self, z, c) -> torch.Tensor:
         self.D.requires_grad_(False)  # D's weight gradients are not needed for G's step (speed)
-        fake_logits = self.D(self.G(z, c))
+        fake_logits = self._forward(lambda z_, c_: self.fD(self.fG(z_, c_)), z, c)
         if self.p.loss == "authors":
             loss = losses.g_loss_authors(fake_logits, c)
         else:
@@ -158,8 +200,8 @@ class GANEMTrainer:
 
     def _e_step(self, z, c) -> torch.Tensor:
         with torch.no_grad():
-            fake = self.G(z, c)
-        loss = losses.e_loss(self.E(fake), c)
+            fake = self._forward(self.fG, z, c)
+        loss = losses.e_loss(self._forward(self.fE, fake), c)
         self.opt["E"].zero_grad(set_to_none=True)
         loss.backward()
         self.opt["E"].step()
@@ -229,7 +271,8 @@ class GANEMTrainer:
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
         ours = self.p.to_dict()
         theirs = dict(state["params"])
-        ours.pop("em_iterations"), theirs.pop("em_iterations", None)
+        for key in ("em_iterations",) + COMPUTATION_KEYS:
+            ours.pop(key, None), theirs.pop(key, None)
         if ours != theirs or state["n"] != n or tuple(state["shape"]) != self.shape or state["k"] != self.k:
             diff = sorted(key for key in ours if ours.get(key) != theirs.get(key))
             raise ValueError(
@@ -243,6 +286,8 @@ class GANEMTrainer:
         x = x.to(self.device, torch.float32)
         n = len(x)
         self._build(x)
+        if p.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         xl = yl = None
         if labelled is not None:
             xl, yl = labelled.x.to(self.device, torch.float32), labelled.y.to(self.device, torch.long)
@@ -305,6 +350,8 @@ class GANEMTrainer:
             t0 = time.time()
             self._make_optimizers(it)
             phi = w.sum(0) / n  # Algorithm 1, line 4: phi_i = N_i / N from the soft w
+            phi_draw = self._draw_prior(phi)
+            guard = FiniteGuard(iteration, p.finite_check_every)
             sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
             inner = progress(total=steps_m + p.q_steps, desc=f"iter {iteration}", enabled=self.ctx.progress,
                              leave=False)
@@ -319,16 +366,13 @@ class GANEMTrainer:
                     if step >= steps_m:
                         break
                     idx = perm[b * p.batch_size:(b + 1) * p.batch_size]
-                    bs = len(idx)
-                    z = self.noise(bs, gen)
-                    c = self.classes(bs, p.mstep_labels, phi, gen)
-                    d_loss = self._d_step(x[idx], w[idx], z, c)
-                    g_loss = self._g_step(z, c)
-                    check_finite({"d_loss": d_loss, "g_loss": g_loss}, iteration, step)
+                    d_loss, g_loss = self.mstep_step(x, w, idx, phi_draw, gen)
+                    guard.add(step, {"d_loss": d_loss, "g_loss": g_loss})
                     d_acc += d_loss
                     g_acc += g_loss
                     step += 1
                     inner.update(1)
+            guard.check()
             sums["d_loss"] = float(d_acc) / max(steps_m, 1)
             sums["g_loss"] = float(g_acc) / max(steps_m, 1)
             # ---- E-step: q steps on fresh fakes, c ~ phi
@@ -336,12 +380,11 @@ class GANEMTrainer:
             self._e_train_mode()
             e_acc = torch.zeros((), device=self.device)
             for q in range(p.q_steps):
-                z = self.noise(p.e_batch_size, gen)
-                c = self.classes(p.e_batch_size, p.estep_labels, phi, gen)
-                e_loss = self._e_step(z, c)
-                check_finite({"e_loss": e_loss}, iteration, steps_m + q)
+                e_loss = self.estep_step(phi_draw, gen)
+                guard.add(steps_m + q, {"e_loss": e_loss})
                 e_acc += e_loss
                 inner.update(1)
+            guard.check()
             inner.close()
             sums["e_loss"] = float(e_acc) / max(p.q_steps, 1)
             labelled_info = None

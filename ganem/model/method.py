@@ -25,7 +25,14 @@ _CHOICES = {
     "fake_units": ("all", "own"),
     "lipschitz": ("none", "clip", "spectral"),
     "init": ("auto", "dcgan", "pytorch"),
+    "compile": ("none", "default", "reduce-overhead", "max-autotune"),
+    "precision": ("fp32", "bf16"),
+    "optimizer_impl": ("auto", "single", "foreach", "fused"),
 }
+# Keys that change how fast the steps run, not what they compute (up to float rounding): a run
+# resumed from a checkpoint may change them.
+COMPUTATION_KEYS = ("finite_check_every", "channels_last", "compile", "precision", "optimizer_impl",
+                    "assign_batch_size")
 
 
 @dataclass
@@ -72,6 +79,12 @@ class Params:
     semi_max_steps: int = 2000  # cap on those steps per E-step, so it always ends (logged when hit)
     semi_batch_size: int = 100  # batch of labelled images
     supervised_reference: bool = False  # Fig. 4a: no EM, train the E-net on the labelled images only
+    # --- computation (speed only; measured defaults in docs/performance.md) ---
+    finite_check_every: int = 100  # NaN/inf check of the step losses once per this many steps (one host sync)
+    channels_last: bool = False  # NHWC memory format for the conv nets (CPU: measured slower, see docs)
+    compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
+    precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
+    optimizer_impl: str = "auto"  # auto: PyTorch's choice | single | foreach | fused (the optimiser kernels)
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
@@ -81,6 +94,11 @@ class Params:
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+        if self.optimizer_impl == "fused" and self.optimizer != "adam":
+            raise ValueError("optimizer_impl=fused needs optimizer=adam (PyTorch has no fused RMSprop); "
+                             "use foreach or auto")
+        if not isinstance(self.channels_last, bool):
+            raise ValueError(f"channels_last must be true or false, got {self.channels_last!r}")
         if isinstance(self.adam_betas, list):
             self.adam_betas = tuple(self.adam_betas)
         if len(self.adam_betas) != 2:
@@ -89,7 +107,7 @@ class Params:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ("batch_size", "e_batch_size", "semi_batch_size", "assign_batch_size",
-                     "mlp_hidden", "mlp_depth", "monitor_fakes"):
+                     "mlp_hidden", "mlp_depth", "monitor_fakes", "finite_check_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("noise_dim", "bottleneck", "mstep_batches"):

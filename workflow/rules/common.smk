@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
+from ganem import plan
 from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
 from ganem.resources import NEURAL_METHODS, gpu_pin_command, training_resources
 
@@ -51,60 +52,37 @@ def run_resources(method, wildcards, attempt=1):
                               int(wildcards.k), attempt)
 
 
+def metrics_of(run):
+    """metrics.json of a ganem.plan.Run: its run folder, or its variant folder (Fig. 4)."""
+    where = (run.dataset, run.n_labels, run.k, run.seed)
+    folder = run_dir(run.method, *where) if run.variant is None else variant_dir(run.variant, *where)
+    return f"{folder}/metrics.json"
+
+
+# Which runs each target needs is decided in ganem/plan.py (unit-tested; `python -m ganem plan`
+# counts and prices the same lists); below they only become file names.
 def table1_runs():
     """metrics.json of every run the configured Table 1 columns need."""
-    return [
-        f"{run_dir(method, spec['dataset'], spec['n_labels'], k, seed)}/metrics.json"
-        for spec in config["table1"].values()
-        for method, ks in spec["methods"].items()
-        for k in ks
-        for seed in config["seeds"]
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables 2 and 3 (CelebA), the toy 2-D experiment, the Fig. 4 variant runs
-# ---------------------------------------------------------------------------------------------
-CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings -> n_labels
-FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
-FIG4_DEFAULT_SUPERVISED_BOTTLENECK = 100
+    return [metrics_of(run) for run in plan.table1_runs(config)]
 
 
 def first_seed(seeds=None):
     """The seed whose run a single-run figure shows: 0 when configured, else the smallest."""
-    seeds = config["seeds"] if seeds is None else seeds
-    return 0 if 0 in seeds else min(seeds)
+    return plan.first_seed(config if seeds is None else {"seeds": seeds})
 
 
 def celeba_attributes():
-    from ganem.data import CELEBA_ATTRIBUTES
-
-    spec = config.get("celeba") or {}
-    attrs = spec.get("attributes", [])
-    return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
+    return plan.celeba_attributes(config)
 
 
 def celeba_runs():
     """metrics.json of every CelebA run (K=2, one dataset celeba-<Attribute> per attribute)."""
-    spec = config.get("celeba") or {}
-    return [
-        f"{run_dir(method, f'celeba-{attr}', CELEBA_N_LABELS[setting], 2, seed)}/metrics.json"
-        for setting, sspec in spec.get("settings", {}).items()
-        for method in sspec["methods"]
-        for attr in celeba_attributes()
-        for seed in config["seeds"]
-    ]
+    return [metrics_of(run) for run in plan.celeba_runs(config)]
 
 
 def toy2d_runs():
     """metrics.json of every run of the 2-D toy experiment (K=2, unsupervised, its own seeds)."""
-    spec = config.get("toy2d") or {}
-    return [
-        f"{run_dir(method, dataset, 0, 2, seed)}/metrics.json"
-        for dataset in spec.get("datasets", [])
-        for method in spec.get("methods", [])
-        for seed in spec.get("seeds", [])
-    ]
+    return [metrics_of(run) for run in plan.toy2d_runs(config)]
 
 
 def variant_dir(variant, dataset, n_labels, k, seed):
@@ -114,20 +92,7 @@ def variant_dir(variant, dataset, n_labels, k, seed):
 
 def fig4_panels():
     """[(panel title, metrics.json)] of Fig. 4 in the paper's order, [] when the config has no fig4."""
-    spec = config.get("fig4")
-    if not spec:
-        return []
-    dataset, k = spec["dataset"], spec.get("k", 10)
-    seed = spec.get("seed", first_seed())
-    panels = []
-    if spec.get("supervised"):
-        sup = spec["supervised"]
-        dim = sup.get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
-        panels.append((f"supervised reference, k={dim}",
-                       f"{variant_dir('supervised', dataset, sup['n_labels'], k, seed)}/metrics.json"))
-    for dim in spec.get("bottlenecks", FIG4_DEFAULT_BOTTLENECKS):
-        panels.append((f"unsupervised, k={dim}", f"{variant_dir(f'bottleneck{dim}', dataset, 0, k, seed)}/metrics.json"))
-    return panels
+    return [(title, metrics_of(run)) for title, run in plan.fig4_panels(config)]
 
 
 def fig4_panel_args():
@@ -139,15 +104,13 @@ def variant_overrides(variant, dataset):
     """The `--set` options that turn a plain GAN-EM run into a Fig. 4 variant (dataset-level keys,
     so they win over any global or family methods.ganem setting)."""
     key = f"datasets.{dataset}.methods.ganem"
-    if variant == "supervised":
-        dim = config["fig4"]["supervised"].get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
-        return f"--set {key}.supervised_reference=true --set {key}.bottleneck={dim}"
-    return f"--set {key}.bottleneck={int(variant.removeprefix('bottleneck'))}"
+    return " ".join(f"--set {key}.{name}={str(value).lower()}"
+                    for name, value in plan.variant_params(config, variant).items())
 
 
 def all_runs():
     """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
-    return list(dict.fromkeys(table1_runs() + celeba_runs() + toy2d_runs() + [m for _, m in fig4_panels()]))
+    return [metrics_of(run) for run in plan.targets(config)["all"]]
 
 
 # ---------------------------------------------------------------------------------------------

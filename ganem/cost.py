@@ -1,0 +1,152 @@
+"""What a run costs before it runs: its step counts (from the method's resolved Params and the
+dataset's size) times per-step timings of the device it will run on.
+
+    estimate_run_seconds(config, "ganem", "mnist", 0, 10)   # seconds, or None without a timing
+
+Step counts are exact for the configured Params (GAN-EM: em_iterations x M-step steps and E-steps;
+GANMM: pretraining and main-loop iterations).  The timings come from ``timings/<device>.json``,
+written by ``python -m ganem plan --save-timings`` with the suite's own step functions
+(``ganem.step_timing``); they are per family at the paper's batch sizes and scale linearly with
+the batch (on a GPU, where small batches are launch-bound, that overestimates smaller batches).
+The estimate leaves out what is small against the training steps: data loading, the checkpoint,
+GAN-EM's semi-supervised label steps (at most semi_max_steps per iteration), k-means and GMM
+(no timing: ``None``).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ganem.config import dataset_settings, method_params, splits_for
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TIMINGS_DIR = REPO_ROOT / "timings"
+
+# Images of each split the suite fits on (ganem/data; CelebA: the balanced K=2 set is at most
+# 2 x max_per_class, the number used here, i.e. an upper bound for rare attributes).
+SPLIT_SIZES: dict[str, dict[str, int]] = {
+    "mnist": {"train": 50_000, "val": 10_000, "test": 10_000, "train60k": 60_000, "all": 70_000},
+    "fashion_mnist": {"train": 60_000, "test": 10_000, "all": 70_000},
+    "mnist5k": {"all": 5_000, "train": 4_000, "test": 1_000},
+    "svhn": {"train": 73_257, "test": 26_032, "extra": 531_131},
+    "toy": {"all": 1_000},
+}
+FAMILY_OF_DATASET = {"mnist": "mnist", "fashion_mnist": "mnist", "mnist5k": "mnist", "svhn": "svhn",
+                     "celeba": "celeba", "toy": "mlp"}
+
+
+@dataclass(frozen=True)
+class RunSteps:
+    """The training work of one run, in the units the timings are measured in."""
+
+    family: str  # network family: mnist (28x28), svhn (32x32), celeba (64x64), mlp
+    n_images: int  # images of the fit split
+    gd_steps: int = 0  # GAN-EM M-step steps (one D + one G step each)
+    gd_batch: int = 0
+    e_steps: int = 0  # GAN-EM E-step steps
+    e_batch: int = 0
+    assign_images: int = 0  # images pushed through the E-net for w = E(x) (once per EM iteration)
+    ganmm_iterations: int = 0  # GANMM main-loop iterations
+    ganmm_gan_passes: int = 0  # GAN passes (one G + critic_iters critic steps) over pretraining and main loop
+    ganmm_refresh_images: int = 0  # images of GANMM's full p(.|x) refresh (0 with the lazy refresh)
+
+
+def fit_images(config: dict[str, Any], dataset: str, n_labels: int) -> int:
+    """Images of the split a run fits on (after datasets.<name>.n_samples)."""
+    family = dataset.split("-", 1)[0]
+    settings = dataset_settings(config, dataset)
+    if family == "celeba":
+        n = 2 * settings.get("options", {}).get("max_per_class", 12_000)
+    else:
+        n = SPLIT_SIZES[family][splits_for(config, dataset, n_labels)[0]]
+    cap = settings.get("n_samples")
+    return min(n, cap) if cap else n
+
+
+def resolved_params(config: dict[str, Any], method: str, dataset: str):
+    """The method's Params for this dataset, exactly as ``python -m ganem run`` resolves them."""
+    from ganem.methods import get_method, make_params
+
+    return make_params(get_method(method).Params, method_params(config, method, dataset),
+                       f"methods.{method} (dataset {dataset})")
+
+
+def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
+              device_type: str | None = None) -> RunSteps:
+    """Step counts of one run; zero steps for methods without a training loop (k-means, GMM)."""
+    family = FAMILY_OF_DATASET[dataset.split("-", 1)[0]]
+    n = fit_images(config, dataset, n_labels)
+    if method == "ganem":
+        p = resolved_params(config, method, dataset)
+        iterations = 0 if p.supervised_reference else p.em_iterations
+        steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * max(n // p.batch_size, 1)
+        return RunSteps(family, n, gd_steps=iterations * steps_m, gd_batch=p.batch_size,
+                        e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=iterations * n)
+    if method == "ganmm":
+        p = resolved_params(config, method, dataset)
+        from baselines.ganmm.train import refresh_mode
+
+        full = refresh_mode(p, device_type or planned_device(config), k, n) == "full"
+        return RunSteps(family, n, ganmm_iterations=p.iterations,
+                        ganmm_gan_passes=k * (p.pretrain_iterations + p.iterations),
+                        ganmm_refresh_images=p.iterations * n if full else 0)
+    return RunSteps(family, n)
+
+
+def seconds(steps: RunSteps, timings: dict[str, Any]) -> float | None:
+    """Seconds of a run's steps under a timing table (``step_timing.measure``); None when the
+    table has no row for the run's family or the run has no timed work (k-means, GMM)."""
+    row = timings.get("families", {}).get(steps.family)
+    trained = steps.gd_steps or steps.e_steps or steps.ganmm_gan_passes
+    if not row or not trained:
+        return None
+    ms = 0.0
+    if steps.gd_steps:
+        ms += steps.gd_steps * row["mstep_ms"] * steps.gd_batch / row["mstep_batch"]
+        ms += steps.e_steps * row["estep_ms"] * steps.e_batch / row["estep_batch"]
+        ms += steps.assign_images * row["assign_ms_per_image"]
+    elif steps.e_steps:
+        ms += steps.e_steps * row["estep_ms"] * steps.e_batch / row["estep_batch"]
+    if steps.ganmm_gan_passes:
+        if "ganmm_ms_per_gan" not in row:
+            return None
+        ms += steps.ganmm_gan_passes * row["ganmm_ms_per_gan"]
+        ms += steps.ganmm_refresh_images * row["ganmm_refresh_ms_per_image"]
+    return ms / 1000
+
+
+def planned_device(config: dict[str, Any]) -> str:
+    """'cuda' or 'cpu': the device the config's training jobs run on.  ``device: auto`` means CUDA
+    when the jobs are given a GPU (gpus_per_job > 0), so a plan made on a login node without a GPU
+    still prices the GPU jobs."""
+    device = str(config.get("device", "auto"))
+    if device == "auto":
+        return "cuda" if config.get("gpus_per_job", 0) else "cpu"
+    return "cuda" if device.startswith("cuda") else "cpu"
+
+
+def timing_path(device_type: str) -> Path:
+    return TIMINGS_DIR / f"{device_type}.json"
+
+
+@lru_cache(maxsize=8)
+def _stored(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def stored_timings(device_type: str) -> dict[str, Any] | None:
+    """The stored timing table of a device type, or None when none was measured yet."""
+    return _stored(timing_path(device_type))
+
+
+def estimate_run_seconds(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int) -> float | None:
+    """Estimated seconds of one training run on the device the config runs on, from the stored
+    timing file of that device; None when no timing is known (no file, k-means, GMM)."""
+    device_type = planned_device(config)
+    timings = stored_timings(device_type)
+    if timings is None:
+        return None
+    return seconds(run_steps(config, method, dataset, n_labels, k, device_type), timings)
