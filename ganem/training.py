@@ -150,14 +150,16 @@ class IterationLog:
 
 
 def iteration_line(record: dict[str, Any]) -> str:
-    """One line per EM (GAN-EM) or training (GANMM) iteration record: iteration, phase, seconds,
-    every loss, cluster sizes, changed fraction and the monitoring error when present, e.g.
+    """One line per EM (GAN-EM) or logged training (GANMM) iteration record: iteration, phase,
+    seconds, every loss, cluster sizes, changed fraction and the monitoring error when present, e.g.
     ``iteration 3 | 12.4 s | d_loss 1.3021 g_loss 0.7113 | sizes [51, 49] | changed 0.02 | error 12.50%``."""
     head = f"iteration {record['iteration']}"
     if record.get("phase"):
         head += f" ({record['phase']})"
     parts = [head]
-    if record.get("seconds") is not None:
+    if record.get("seconds_per_iteration") is not None:  # GANMM: seconds since the start, and per iteration
+        parts.append(f"{record['seconds']:.1f} s elapsed, {record['seconds_per_iteration']:.2f} s/iteration")
+    elif record.get("seconds") is not None:  # GAN-EM: seconds of this EM iteration
         parts.append(f"{record['seconds']:.1f} s")
     losses = [f"{key} {value:.4f}" for key, value in record.items()
               if "loss" in key and isinstance(value, (int, float)) and not isinstance(value, bool)]

@@ -14,9 +14,11 @@ def test_gan_em_record_line():
 
 
 def test_ganmm_record_line_with_phase_and_missing_values():
-    record = {"iteration": 0, "phase": "pretrain", "seconds": 3.0, "loss_d": -0.25, "loss_g": 0.125,
-              "loss_c": None, "cluster_sizes": [60, 60], "changed": None, "num_chose": None}
-    assert iteration_line(record) == "iteration 0 (pretrain) | 3.0 s | loss_d -0.2500 loss_g 0.1250 | sizes [60, 60]"
+    record = {"iteration": 0, "phase": "pretrain", "seconds": 3.0, "seconds_per_iteration": 1.5,
+              "loss_d": -0.25, "loss_g": 0.125, "loss_c": None, "cluster_sizes": [60, 60], "changed": None,
+              "num_chose": None}
+    assert iteration_line(record) == ("iteration 0 (pretrain) | 3.0 s elapsed, 1.50 s/iteration | "
+                                      "loss_d -0.2500 loss_g 0.1250 | sizes [60, 60]")
 
 
 def test_append_writes_the_json_record_and_logs_the_line(tmp_path, caplog):
