@@ -16,7 +16,8 @@ from ganem.methods import METHODS
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="fit one method on one dataset for one K and seed, score it, record it")
-    p.add_argument("--method", required=True, choices=sorted(METHODS))
+    p.add_argument("--method", required=True,
+                   help=f"a registered method ({', '.join(sorted(METHODS))}) or a variant defined under the config's methods")
     p.add_argument("--dataset", required=True, help="mnist, mnist5k, fashion_mnist, svhn, celeba-<Attribute>, toy-<shape>")
     p.add_argument("--k", type=int, required=True, help="number of clusters K")
     p.add_argument("--seed", type=int, required=True)
@@ -150,6 +151,12 @@ def _add_tables(sub) -> None:
     p.add_argument("--csv", type=Path, required=True, help="per-seed rows (results/toy2d.csv)")
     p.add_argument("--summary-csv", type=Path, required=True, help="mean/std per dataset x method")
     p.add_argument("--md", type=Path, required=True)
+    p = sub.add_parser("ablation", help="one row per variant of the config's ablation section")
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--config-name", default=None, help="the config file to name in the table (default: --config)")
+    p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the ablation runs")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--md", type=Path, required=True)
     p = sub.add_parser("runs", help="one row per run (method, dataset, setting, K, seed, error, ..., commit, device)")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
@@ -188,6 +195,10 @@ def _add_figure(sub) -> None:
     q.add_argument("--table1", type=Path, default=None, help="results/table1.csv: paper values beside")
     outputs(q)
     q = kinds.add_parser("toy2d", help="2-D mixtures: true classes, each method's clusters, GAN-EM samples")
+    q.add_argument("--metrics", type=Path, nargs="+", required=True)
+    outputs(q)
+    q = kinds.add_parser("ablation", help="the ablation's variants per EM iteration (error, cluster share, D, G)")
+    q.add_argument("--config", type=Path, required=True)
     q.add_argument("--metrics", type=Path, nargs="+", required=True)
     outputs(q)
     q = kinds.add_parser("celeba", help="Table 3 per attribute: paper vs measured")
@@ -237,11 +248,25 @@ def _cmd_figure(args) -> int:
         figures.toy2d_figure(args.metrics, args.png, args.pdf)
     elif args.kind == "celeba":
         figures.celeba_figure(args.table3, args.png, args.pdf)
+    elif args.kind == "ablation":
+        from ganem.config import load_config
+
+        figures.ablation_figure(load_config(args.config), args.metrics, args.png, args.pdf)
     print(f"wrote {args.png} and {args.pdf}")
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
+def _cmd_ablation(args) -> int:
+    from ganem.ablation import write_ablation
+    from ganem.config import load_config
+
+    table = write_ablation(load_config(args.config), args.metrics, args.csv, args.md,
+                           args.config_name or str(args.config))
+    print(f"wrote {args.csv} and {args.md} ({len(table)} variants)")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
             "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
             "figure": _cmd_figure, "figures": _cmd_figure}
 

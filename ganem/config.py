@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
 __all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "normalise_cli_values", "validate",
-           "method_params", "dataset_settings", "setting_name", "splits_for"]
+           "method_params", "resolve_method", "Variant", "dataset_settings", "setting_name", "splits_for"]
 
 # YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
 # line that is never what anyone means, so `--set` values that look like numbers become numbers.
@@ -118,10 +119,9 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
                               f"datasets.{spec['dataset']} has no 'semi' splits; add them")
         for method, ks in spec["methods"].items():
             _check_labels(config, source, f"table1.{column}", spec["dataset"], spec["n_labels"], ks)
-            if spec["n_labels"] and not _method_class(method).supports_labels:
-                raise ConfigError(f"{source}: table1.{column}: method {method!r} cannot use labels; "
-                                  "remove it from this semi-supervised column")
     used.update(config.get("toy2d", {}).get("datasets", []))
+    if config.get("ablation"):
+        used.add(config["ablation"]["dataset"])
     for name in sorted(used):
         try:
             data.check_name(name)
@@ -134,10 +134,42 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
                 if split is not None and split not in data.splits(name):
                     raise ConfigError(f"{source}: datasets.{name}.{mode}.{role}: unknown split {split!r} "
                                       f"for {name}; choose one of {list(data.splits(name))}")
-    for section in [config["methods"]] + [s.get("methods", {}) for s in config["datasets"].values()]:
-        for method, values in section.items():
-            from ganem.methods import make_params
-            make_params(_method_class(method).Params, values, f"methods.{method}")
+    from ganem.methods import make_params
+
+    for name in config["methods"]:
+        variant = resolve_method(config, name)
+        make_params(_method_class(variant.method).Params, variant.values, f"{source}: methods.{name}")
+    for dataset, settings in config["datasets"].items():
+        for name, values in settings.get("methods", {}).items():
+            variant = resolve_method(config, name, where=f"{source}: datasets.{dataset}.methods")
+            if set(values) & set(VARIANT_KEYS):
+                raise ConfigError(f"{source}: datasets.{dataset}.methods.{name}: {sorted(VARIANT_KEYS)} belong "
+                                  f"under methods.{name}, not in a dataset's overrides")
+            make_params(_method_class(variant.method).Params, {**variant.values, **values},
+                        f"{source}: datasets.{dataset}.methods.{name}")
+    for where, names in _method_uses(config):
+        for name in names:
+            resolve_method(config, name, where=f"{source}: {where}")
+    for end in (config.get("ablation") or {}).get("ends", []):
+        if end not in config["ablation"]["methods"]:
+            raise ConfigError(f"{source}: ablation.ends: {end} is not among ablation.methods; add it there")
+    for where, names in _method_uses(config, labelled_only=True):
+        for name in names:
+            if not _method_class(resolve_method(config, name).method).supports_labels:
+                raise ConfigError(f"{source}: {where}: method {name!r} cannot use labels; remove it there")
+
+
+def _method_uses(config: dict[str, Any], labelled_only: bool = False) -> list[tuple[str, list[str]]]:
+    """(config key, method names) of every place that names methods to run."""
+    uses = [(f"table1.{col}.methods", list(spec["methods"])) for col, spec in config["table1"].items()
+            if spec["n_labels"] or not labelled_only]
+    celeba = (config.get("celeba") or {}).get("settings", {})
+    uses += [(f"celeba.settings.{s}.methods", spec["methods"]) for s, spec in celeba.items()
+             if s != "unsup" or not labelled_only]
+    if not labelled_only:
+        uses.append(("toy2d.methods", (config.get("toy2d") or {}).get("methods", [])))
+        uses.append(("ablation.methods", (config.get("ablation") or {}).get("methods", [])))
+    return uses
 
 
 def _method_class(name: str):
@@ -167,12 +199,46 @@ def dataset_settings(config: dict[str, Any], name: str) -> dict[str, Any]:
     return merged
 
 
+# Keys of a `methods:` entry that name and label a variant rather than set a hyper-parameter.
+VARIANT_KEYS = ("method", "label")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A name that may appear wherever a method is run: a registered method (`ganem`), or a
+    variant of one defined under `methods:` (`ganem_paper: {method: ganem, label: ..., <params>}`).
+    Variants run in their own folders (results/runs/<name>/...), so two settings of one method can
+    sit side by side in a table."""
+
+    name: str
+    method: str  # the registered method it runs
+    values: dict[str, Any]  # its hyper-parameter values (config keys of the method's Params)
+    label: str | None  # the row label in tables and figures (None: the method's own name)
+
+
+def resolve_method(config: dict[str, Any], name: str, where: str = "methods") -> Variant:
+    """The registered method and parameter values behind a method or variant name."""
+    entry = dict(config.get("methods", {}).get(name) or {})
+    base = entry.pop("method", name)
+    label = entry.pop("label", None)
+    if base not in METHODS:
+        if name == base:
+            raise ConfigError(f"{where}: unknown method {name!r}; choose one of {sorted(METHODS)} or define a "
+                              f"variant under methods (e.g. methods.{name}: {{method: ganem, ...}})")
+        raise ConfigError(f"methods.{name}.method: unknown method {base!r}; choose one of {sorted(METHODS)}")
+    if name in METHODS and base != name:
+        raise ConfigError(f"methods.{name}.method: {name!r} is a registered method; give the variant another name")
+    return Variant(name=name, method=base, values=entry, label=label)
+
+
 def method_params(config: dict[str, Any], method: str, dataset: str) -> dict[str, Any]:
-    """A method's hyper-parameter overrides for one dataset: global, then family, then dataset."""
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; choose one of {sorted(METHODS)}")
-    return _deep_merge(config["methods"].get(method, {}),
-                       dataset_settings(config, dataset).get("methods", {}).get(method, {}))
+    """A method's (or variant's) hyper-parameter values for one dataset: its `methods:` entry, then
+    the dataset-level (family, then dataset) overrides of its registered method, then those of the
+    variant itself (so `datasets.toy.methods.ganem` budgets apply to every GAN-EM variant)."""
+    variant = resolve_method(config, method)
+    overrides = dataset_settings(config, dataset).get("methods", {})
+    merged = _deep_merge(variant.values, overrides.get(variant.method, {}) if variant.method != method else {})
+    return _deep_merge(merged, overrides.get(method, {}))
 
 
 def setting_name(n_labels: int) -> str:

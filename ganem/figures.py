@@ -390,3 +390,45 @@ def celeba_figure(table3_csv: str | Path, png: str | Path, pdf: str | Path) -> N
     axes[0][0].invert_yaxis()
     fig.suptitle("Table 3 per attribute: paper vs measured (mean ± std over seeds)", fontsize=9)
     save(fig, png, pdf)
+
+
+# ----------------------------------------------------------------- beyond the paper: the ablation
+def ablation_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf: str | Path) -> None:
+    """Per EM iteration, one line per variant (mean over seeds), the four ``ganem.ablation.SERIES``:
+    the error, the smallest cluster share (with the collapse guard's 1/(10K) line), the class signal
+    D gives (its class units on reals minus on fakes) and the size of G's gradient through its class
+    input relative to its noise input. Methods without EM iterations (K-means) appear as a dashed
+    line in the error panel."""
+    from ganem.ablation import SERIES, read_logs, series
+    from ganem.config import resolve_method
+
+    spec = config["ablation"]
+    k = spec.get("k", 10)
+    records = [load_record(m) | {"_folder": run_dir(m)} for m in metrics]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), layout="constrained")
+    for i, name in enumerate(spec["methods"]):
+        runs = [r for r in records if r["method"] == name]
+        logs = read_logs([r["_folder"] for r in runs])
+        label = f"{resolve_method(config, name).label or name} (n={len(runs)})"
+        color = plt.get_cmap("tab10")(i % 10)
+        if not logs:
+            if runs:
+                axes[0, 0].axhline(np.mean([r["error"] for r in runs]), color=color, ls="--", lw=1, label=label)
+            continue
+        for ax, (key, (_, ylabel, log_scale)) in zip(axes.flat, SERIES.items()):
+            values = series(logs, key)
+            if values.empty:
+                continue
+            ax.plot(values.index, values.values, color=color, lw=1.3, label=label)
+            ax.set_ylabel(ylabel, fontsize=8)
+            ax.set_xlabel("EM iteration", fontsize=8)
+            if log_scale:
+                ax.set_yscale("log")
+    axes[0, 1].axhline(1 / (10 * k), color="k", ls=":", lw=1)
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+    fig.suptitle(f"Ablation on {spec['dataset']}, K={k}: mean over seeds per EM iteration "
+                 "(dotted: the collapse guard's 1/(10K))", fontsize=10)
+    save(fig, png, pdf)

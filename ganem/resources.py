@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ganem.config import resolve_method
 from ganem.cost import estimate_run_seconds
 
 NEURAL_METHODS = frozenset({"ganem", "ganmm"})  # the methods that train nets (GPU, long runs)
@@ -27,8 +28,13 @@ DEFAULT_RUNTIME_MIN = {"neural": 24 * 60, "other": 2 * 60}
 MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 plus nets and batches
 
 
-def _family(method: str) -> str:
-    return "neural" if method in NEURAL_METHODS else "other"
+def is_neural(config: dict[str, Any], method: str) -> bool:
+    """True for GAN-EM, GANMM and their variants (methods.<name>: {method: ganem, ...})."""
+    return resolve_method(config, method).method in NEURAL_METHODS
+
+
+def _family(config: dict[str, Any], method: str) -> str:
+    return "neural" if is_neural(config, method) else "other"
 
 
 def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
@@ -36,7 +42,7 @@ def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels:
     """Wall-time limit of one run in minutes (SLURM's --time), from the run's estimated cost."""
     seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
     if seconds is None:
-        minutes = DEFAULT_RUNTIME_MIN[_family(method)]
+        minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
     else:
         minutes = math.ceil(RUNTIME_SAFETY * seconds / 60) + RUNTIME_STARTUP_MIN
     return minutes * 2 ** (max(attempt, 1) - 1)
@@ -45,7 +51,7 @@ def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels:
 def training_resources(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
                        attempt: int = 1) -> dict[str, int]:
     """threads, mem_mb, runtime (minutes) and gpu of one training job."""
-    family = _family(method)
+    family = _family(config, method)
     return {
         "threads": int(config.get("threads_per_job", 1)),
         "mem_mb": MEM_MB[family],

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ganem import data, metrics
-from ganem.config import dataset_settings, load_config, method_params, setting_name, splits_for
+from ganem.config import dataset_settings, load_config, method_params, resolve_method, setting_name, splits_for
 from ganem.io import atomic_save_npy, atomic_write_json
 from ganem.methods import ConfigError, Labelled, RunContext, get_method, make_params
 from ganem.provenance import provenance, resolve_device
@@ -56,13 +56,14 @@ def prepare(spec: RunSpec):
         data.check_name(spec.dataset)
     except data.DataError as err:
         raise ConfigError(str(err)) from err
-    method_cls = get_method(spec.method)
+    variant = resolve_method(config, spec.method, where="--method")
+    method_cls = get_method(variant.method)
     params = make_params(method_cls.Params, method_params(config, spec.method, spec.dataset),
                          f"methods.{spec.method} (dataset {spec.dataset})")
     if spec.n_labels and not method_cls.supports_labels:
         raise ConfigError(f"--n-labels {spec.n_labels}: method {spec.method!r} is unsupervised only")
     fit_split, score_split = splits_for(config, spec.dataset, spec.n_labels)
-    return config, method_cls, params, fit_split, score_split
+    return config, variant, method_cls, params, fit_split, score_split
 
 
 def load_images(config: dict, dataset: str, split: str, seed: int) -> data.ImageSet:
@@ -92,7 +93,7 @@ def draw_labelled(images: data.ImageSet, n_labels: int, seed: int) -> Labelled:
 
 def execute(spec: RunSpec) -> dict:
     """Run one cell end to end and return the metrics record (also written to metrics.json)."""
-    config, method_cls, params, fit_split, score_split = prepare(spec)
+    config, variant, method_cls, params, fit_split, score_split = prepare(spec)
     out = Path(spec.out)
     (out / "metrics.json").unlink(missing_ok=True)  # a rerun that fails must not leave the old one
 
@@ -131,6 +132,8 @@ def execute(spec: RunSpec) -> dict:
 
     record = {
         "method": spec.method,
+        "base_method": variant.method,
+        "label": variant.label,
         "dataset": spec.dataset,
         "setting": setting_name(spec.n_labels),
         "k": spec.k,

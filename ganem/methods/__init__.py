@@ -37,6 +37,12 @@ def make_params(params_cls: type, values: dict[str, Any] | None, where: str) -> 
     ``where`` names the config section (e.g. ``methods.gmm``) for the error message.
     """
     values = dict(values or {})
+    presets = getattr(params_cls, "PRESETS", None)
+    if presets is not None and "preset" in values:  # a named starting point; the config's keys win
+        if values["preset"] not in presets:
+            raise ConfigError(f"{where}.preset: unknown preset {values['preset']!r}; choose one of "
+                              f"{sorted(presets)}")
+        values = {**presets[values["preset"]], **values}
     fields = {f.name: f for f in dataclasses.fields(params_cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:

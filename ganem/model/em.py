@@ -28,6 +28,7 @@ import torch
 from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
+from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.method import COMPUTATION_KEYS, Params
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, rng_state,
@@ -71,6 +72,7 @@ class GANEMTrainer:
         self.semi_cap_hits = 0
         self.iterations_done = 0
         self.stopped_early = False
+        self.guard = CollapseGuard(self.k, params.collapse_patience)
 
     # ------------------------------------------------------------------ setup
     def _build(self, x: torch.Tensor) -> None:
@@ -180,13 +182,14 @@ class GANEMTrainer:
         self.opt["D"].step()
         return loss.detach()
 
+    def _g_loss(self, fake_logits, c) -> torch.Tensor:
+        if self.p.loss == "authors":
+            return losses.g_loss_authors(fake_logits, c)
+        return losses.g_loss_paper(fake_logits, c, self.p.extra_unit_weight, self.p.g_logit_clamp)  # Eq. 1
+
     def _g_step(self, z, c) -> torch.Tensor:
         self.D.requires_grad_(False)  # D's weight gradients are not needed for G's step (speed)
-        fake_logits = self._forward(lambda z_, c_: self.fD(self.fG(z_, c_)), z, c)
-        if self.p.loss == "authors":
-            loss = losses.g_loss_authors(fake_logits, c)
-        else:
-            loss = losses.g_loss_paper(fake_logits, c, self.p.extra_unit_weight, self.p.g_logit_clamp)
+        loss = self._g_loss(self._forward(lambda z_, c_: self.fD(self.fG(z_, c_)), z, c), c)
         self.opt["G"].zero_grad(set_to_none=True)
         loss.backward()
         self.D.requires_grad_(True)
@@ -265,7 +268,7 @@ class GANEMTrainer:
             "opt": {name: o.state_dict() for name, o in self.opt.items()},
             "w": w.detach().cpu(), "prev_labels": None if prev_labels is None else prev_labels.cpu(),
             "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
-            "stopped_early": self.stopped_early,
+            "stopped_early": self.stopped_early, "guard": self.guard.state_dict(),
         }
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
@@ -313,6 +316,8 @@ class GANEMTrainer:
             set_rng_state(state["rng"], gen)
             self.semi_cap_hits = state["semi_cap_hits"]
             self.stopped_early = state["stopped_early"]
+            if "guard" in state:
+                self.guard.load_state_dict(state["guard"])
             start = state["iteration"]
             self.log.truncate(start)
             print(f"[ganem] resuming {self.run_dir} after EM iteration {start}", flush=True)
@@ -394,7 +399,15 @@ class GANEMTrainer:
             w, _ = self._predict(x)
             labels = w.argmax(1)
             changed = None if prev_labels is None else float((labels != prev_labels).float().mean())
-            self._log_iteration(iteration, t0, sums, w, changed, phi=phi, labelled_info=labelled_info)
+            dead = self.guard.update(iteration, w.sum(0) / n)
+            self._log_iteration(iteration, t0, sums, w, changed, phi=phi, labelled_info=labelled_info,
+                                extra={"dead_clusters": dead, **self._mechanism(x, iteration)})
+            if dead:
+                print(f"[ganem] EM iteration {iteration}: cluster(s) {dead} dead (share < 1/(10K) = "
+                      f"{self.guard.threshold:.4f} for {p.collapse_patience} iterations)", flush=True)
+                if p.stop_on_collapse:
+                    self.stopped_early = True
+                    print(f"[ganem] stopping after EM iteration {iteration}: stop_on_collapse", flush=True)
             if p.stop_changed_below is not None and changed is not None and changed < p.stop_changed_below:
                 self.stopped_early = True
                 print(f"[ganem] stopping after EM iteration {iteration}: {changed:.4f} of the hard "
@@ -418,7 +431,25 @@ class GANEMTrainer:
         self.w = w
 
     # ------------------------------------------------------------------ outputs
-    def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None) -> None:
+    def _mechanism(self, x: torch.Tensor, iteration: int) -> dict[str, Any]:
+        """D's outputs on reals and fakes and G's input gradients (ganem/model/diagnostics.py), on a
+        fixed subset of the reals and fresh class-balanced fakes from a generator of their own."""
+        m = min(self.p.mechanism_samples, len(x))
+        if m == 0:
+            return {}
+        gen = torch.Generator().manual_seed(self.ctx.seed * 1_000_033 + iteration)
+        real = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(self.ctx.seed))[:m].to(x.device)]
+        z = self.noise(m, gen)
+        c = torch.arange(m, device=self.device) % self.k
+        with torch.no_grad():
+            was_training = self.G.training
+            self.G.eval()
+            fakes = self.G(z, c)
+            self.G.train(was_training)
+        return {"d_real_units": d_outputs(self.D, real), "d_fake_units": d_outputs(self.D, fakes),
+                **g_input_gradients(self.G, self.D, z, c, self._g_loss)}
+
+    def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None, extra=None) -> None:
         from ganem.metrics import clustering_error
 
         labels = w.argmax(1)
@@ -431,6 +462,8 @@ class GANEMTrainer:
             "changed": changed,
             "fake_accuracy": self._fake_accuracy(iteration),
             "lr_factor": self.p.lr_decay ** (iteration - 1),
+            "min_share": round(float(w.sum(0).min() / len(w)), 6),
+            **(extra or {}),
         }
         if labelled_info:
             record.update(labelled_info)
@@ -489,7 +522,8 @@ class GANEMTrainer:
             features=None if feats is None else feats.numpy(),
             extras={"em_iterations_done": self.iterations_done, "stopped_early": self.stopped_early,
                     "semi_cap_hits": self.semi_cap_hits, "g_output": self.output,
-                    "noise_dim": self.noise_dim},
+                    "noise_dim": self.noise_dim, "dead_clusters": self.guard.dead,
+                    "n_dead_clusters": len(self.guard.dead)},
         )
 
 

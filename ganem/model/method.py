@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -35,8 +35,19 @@ COMPUTATION_KEYS = ("finite_check_every", "channels_last", "compile", "precision
                     "assign_batch_size")
 
 
+# The authors' public code's settings (github.com/zhaowt61/GAN-EM, MNIST); `preset: authors`.
+AUTHORS = dict(arch="authors", loss="authors", noise="uniform01", optimizer="adam",
+               lr_d=2e-4, lr_g=6e-4, lr_e=6e-5, lr_decay=0.98, reset_optimizers=True,
+               em_iterations=1000, p_epochs=5, q_steps=1000, batch_size=70, e_batch_size=200,
+               mstep_labels="balanced", estep_labels="balanced", estep_g_eval=True,
+               enet_eval_quirk=True)
+
+
 @dataclass
 class Params:
+    # Named starting points: `preset: authors` in a config takes AUTHORS, then the config's own keys.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"paper": {}, "authors": AUTHORS}
+    preset: str = "paper"  # paper: the paper's text as written (the defaults below) | authors: AUTHORS
     # --- networks (Tables 4-6; MLP for vector data) ---
     arch: str = "paper"  # paper: Table 4 G | authors: + FC 1024 layer and ReLU in G (28x28 only)
     noise: str = "uniform01"  # paper text "uniform" (range not given), Eq. 1 Gaussian; code U(0,1)
@@ -74,6 +85,10 @@ class Params:
     estep_g_eval: bool = True  # G in eval mode (BatchNorm running stats) while it feeds the E-step (code)
     enet_eval_quirk: bool = False  # code quirk: E-net always in eval mode, BN stuck at mean 0 / var 1
     stop_changed_below: float | None = None  # stop when < this fraction of hard assignments changed (paper: none)
+    # --- collapse guard: a cluster whose share phi_i stays below 1/(10K) for collapse_patience EM
+    # iterations is logged as dead (iteration, cluster) and counted in metrics.json
+    collapse_patience: int = 3
+    stop_on_collapse: bool = False  # stop the run at the first dead cluster (off: log and go on)
     # --- semi-supervised (Sec. 5.3, App. B.1) and the supervised reference (Fig. 4a) ---
     semi_epsilon: float = 0.0  # train E on the labels until its error on them <= epsilon (App. B.1: 0 = 100% acc.)
     semi_max_steps: int = 2000  # cap on those steps per E-step, so it always ends (logged when hit)
@@ -88,8 +103,11 @@ class Params:
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
+    mechanism_samples: int = 500  # reals and fakes for the per-iteration D-output and G-gradient log (0: off)
 
     def __post_init__(self) -> None:
+        if self.preset not in self.PRESETS:
+            raise ValueError(f"preset must be one of {sorted(self.PRESETS)}, got {self.preset!r}")
         for name, choices in _CHOICES.items():
             value = getattr(self, name)
             if value not in choices:
@@ -103,11 +121,11 @@ class Params:
             self.adam_betas = tuple(self.adam_betas)
         if len(self.adam_betas) != 2:
             raise ValueError(f"adam_betas must be two numbers, got {self.adam_betas!r}")
-        for name in ("p_epochs", "em_iterations", "q_steps", "semi_max_steps"):
+        for name in ("p_epochs", "em_iterations", "q_steps", "semi_max_steps", "mechanism_samples"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ("batch_size", "e_batch_size", "semi_batch_size", "assign_batch_size",
-                     "mlp_hidden", "mlp_depth", "monitor_fakes", "finite_check_every"):
+                     "mlp_hidden", "mlp_depth", "monitor_fakes", "finite_check_every", "collapse_patience"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("noise_dim", "bottleneck", "mstep_batches"):
@@ -129,13 +147,7 @@ class Params:
     @classmethod
     def authors(cls, **overrides: Any) -> "Params":
         """The authors' public code's settings (github.com/zhaowt61/GAN-EM), MNIST."""
-        values = dict(arch="authors", loss="authors", noise="uniform01", optimizer="adam",
-                      lr_d=2e-4, lr_g=6e-4, lr_e=6e-5, lr_decay=0.98, reset_optimizers=True,
-                      em_iterations=1000, p_epochs=5, q_steps=1000, batch_size=70, e_batch_size=200,
-                      mstep_labels="balanced", estep_labels="balanced", estep_g_eval=True,
-                      enet_eval_quirk=True)
-        values.update(overrides)
-        return cls(**values)
+        return cls(**{**AUTHORS, "preset": "authors", **overrides})
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

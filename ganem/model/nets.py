@@ -115,7 +115,8 @@ class Generator(nn.Module):
             init_weights(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        onehot = nn.functional.one_hot(c, self.k).to(z.dtype)
+        """``c``: class ids (B,), or a float (B, K) one-hot (to take gradients with respect to it)."""
+        onehot = c.to(z.dtype) if c.is_floating_point() else nn.functional.one_hot(c, self.k).to(z.dtype)
         return self.net(torch.cat([z, onehot], dim=1))
 
 

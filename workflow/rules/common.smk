@@ -11,8 +11,9 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem import plan
-from ganem.config import ConfigError, method_params, normalise_cli_values, setting_name, validate
-from ganem.resources import NEURAL_METHODS, gpu_pin_command, training_resources
+from ganem.config import ConfigError, method_params, normalise_cli_values, resolve_method, setting_name, validate
+from ganem import resources
+from ganem.resources import gpu_pin_command, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -25,8 +26,14 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-NEURAL = NEURAL_METHODS
+# The config file(s) a table names as its source (the resolved copy below is an implementation detail).
+CONFIG_NAME = ",".join(str(p) for p in workflow.overwrite_configfiles) or "config/config.yaml"
 GPU_PIN = gpu_pin_command(config, PY)  # training jobs: `{GPU_PIN} --gpus {resources.gpu} -- ...`
+
+
+def is_neural(name):
+    """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
+    return resources.is_neural(config, name)
 
 # The CLI reads the same resolved config Snakemake sees (after --configfile and --config).
 _config_text = yaml.safe_dump(dict(config), sort_keys=True)
@@ -108,9 +115,19 @@ def variant_overrides(variant, dataset):
                     for name, value in plan.variant_params(config, variant).items())
 
 
+def ablation_runs():
+    """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
+    spec = config.get("ablation") or {}
+    return [
+        f"{run_dir(method, spec['dataset'], 0, spec.get('k', 10), seed)}/metrics.json"
+        for method in spec.get("methods", [])
+        for seed in spec.get("seeds", config["seeds"])
+    ]
+
+
 def all_runs():
-    """Every run the config enables (Table 1, CelebA, toy 2-D, Fig. 4 variants), each once."""
-    return [metrics_of(run) for run in plan.targets(config)["all"]]
+    """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
+    return list(dict.fromkeys([metrics_of(run) for run in plan.targets(config)["all"]] + ablation_runs()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +166,7 @@ def fig3_run(panel):
 
 
 def neural_table1_runs():
-    return [m for m in table1_runs() if m.split("/")[2] in NEURAL]
+    return [m for m in table1_runs() if is_neural(m.split("/")[2])]
 
 
 FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
@@ -161,6 +178,7 @@ FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
     "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
     "seed_spread": (table1_runs, "at least one method in a table1 column"),
     "toy2d": (toy2d_runs, "a toy2d section"),
+    "ablation_curves": (ablation_runs, "an ablation section"),
     "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
 }
 
@@ -187,6 +205,8 @@ def table_targets():
                "results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
     if config.get("toy2d"):
         targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
+    if config.get("ablation"):
+        targets += ["results/ablation.csv", "results/ablation.md"]
     return targets
 
 

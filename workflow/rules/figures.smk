@@ -149,3 +149,18 @@ rule fig_table3_errors:
         "logs/figures/table3_errors.log",
     shell:
         "{PY} -m ganem figure celeba --table3 {input.table3} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
+
+
+rule fig_ablation_curves:
+    localrule: True
+    input:
+        metrics=lambda w: figure_inputs("ablation_curves"),
+    output:
+        png=report("figures/ablation_curves.png", caption="../report/ablation_curves.rst", category="Figures",
+                   subcategory="Beyond the paper"),
+        pdf="figures/ablation_curves.pdf",
+    log:
+        "logs/figures/ablation_curves.log",
+    shell:
+        "{PY} -m ganem figure ablation --config {CONFIG_FILE} --metrics {input.metrics} "
+        "--png {output.png} --pdf {output.pdf} > {log} 2>&1"

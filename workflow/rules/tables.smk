@@ -99,3 +99,17 @@ rule summary:
     shell:
         "{PY} -m ganem summary --config {CONFIG_FILE} --table1 {input.table1} {params.celeba} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
+
+
+rule ablation_table:
+    localrule: True
+    input:
+        metrics=ablation_runs(),
+    output:
+        csv=report("results/ablation.csv", caption="../report/ablation.rst", category="Ablation"),
+        md=report("results/ablation.md", caption="../report/ablation.rst", category="Ablation"),
+    log:
+        "logs/tables/ablation.log",
+    shell:
+        "{PY} -m ganem ablation --config {CONFIG_FILE} --config-name {CONFIG_NAME:q} --metrics {input.metrics} "
+        "--csv {output.csv} --md {output.md} > {log} 2>&1"
