@@ -63,3 +63,11 @@ def test_training_resources_of_neural_and_classical_runs(estimate):
 def test_gpu_pin_command_carries_jobs_per_gpu():
     assert gpu_pin_command({}, "py") == "py -m ganem.gpu_pin --jobs-per-gpu 0 --lock-dir .snakemake/gpu-locks"
     assert "--jobs-per-gpu 2 " in gpu_pin_command({"jobs_per_gpu": 2}, "py")
+
+
+def test_variants_of_a_neural_method_are_neural(estimate):
+    estimate(None)
+    config = {**CONFIG, "methods": {"ganem_paper": {"method": "ganem"}, "gmm_full": {"method": "gmm"}}}
+    assert training_resources(config, "ganem_paper", "mnist", 0, 10)["gpu"] == 1
+    assert training_resources(config, "gmm_full", "mnist", 0, 10) == {
+        "threads": 2, "mem_mb": 4000, "runtime": 120, "gpu": 0}
