@@ -11,8 +11,6 @@ their repeats interleaved, on random images of a family's shape.
 """
 from __future__ import annotations
 
-import argparse
-import csv
 import dataclasses
 import sys
 import tempfile
@@ -23,21 +21,17 @@ import torch
 from baselines.ganmm.method import Params
 from baselines.ganmm.train import GANMMTrainer
 from ganem.methods import RunContext
-from ganem.step_timing import FAMILY_SHAPES, device_name, interleaved_ms, random_images
+from ganem.step_timing import FAMILY_SHAPES, benchmark_arguments, device_name, interleaved_ms, random_images, write_rows
 
 FIELDS = ["device", "device_name", "threads", "family", "k", "n", "lazy_ms", "full_ms", "full_over_lazy",
           "images_read_per_iteration"]
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = benchmark_arguments(__doc__.splitlines()[0])
     ap.add_argument("--family", default="celeba", choices=[f for f in FAMILY_SHAPES if f != "mlp"])
     ap.add_argument("--k", type=int, default=2)
     ap.add_argument("--n", type=int, default=4000, help="images (full's cost grows with it)")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -59,12 +53,8 @@ def main(argv=None) -> int:
            "family": args.family, "k": args.k, "n": args.n, "lazy_ms": round(ms["lazy"], 1),
            "full_ms": round(ms["full"], 1), "full_over_lazy": round(ms["full"] / ms["lazy"], 2),
            "images_read_per_iteration": round(read)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerow(row)
     print(",".join(str(row[k]) for k in FIELDS))
+    write_rows(args.out, FIELDS, [row])
     return 0
 
 

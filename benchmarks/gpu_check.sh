@@ -73,8 +73,8 @@ fi
 
 # 4. full-MNIST K=10 GAN-EM, about 4 minutes: the error per EM iteration is in iterations.jsonl
 if [ "$SMALL" = 1 ]; then
-    run=(--dataset mnist5k --set methods.ganem.em_iterations=2 --set methods.ganem.mstep_batches=5
-         --set methods.ganem.q_steps=5 --n-samples 500)
+    run=(--dataset mnist --data-dir "$MNIST_DIR" --n-samples 500 --set methods.ganem.em_iterations=2
+         --set methods.ganem.mstep_batches=5 --set methods.ganem.q_steps=5)
     limit=120
 else
     run=(--dataset mnist --data-dir "$MNIST_DIR" --set methods.ganem.em_iterations=100)

@@ -21,8 +21,6 @@ options (compile, precision, channels_last, optimizer_impl) or the batch sizes.
 """
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
 import tempfile
 from pathlib import Path
@@ -30,11 +28,11 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ganem.config import parse_value
 from ganem.methods import make_params
 from ganem.model import losses
 from ganem.model.method import Params
-from ganem.step_timing import FAMILY_SHAPES, device_name, ganem_trainer, interleaved_ms, median_ms, suite_steps
+from ganem.step_timing import (FAMILY_SHAPES, assignments, benchmark_arguments, device_name, ganem_trainer,
+                               interleaved_ms, median_ms, suite_steps, write_rows)
 
 FIELDS = ["device", "device_name", "threads", "family", "step", "batch", "suite_ms", "bare_ms", "ratio",
           "gflop_per_step", "suite_gflops", "matmul_gflops", "options"]
@@ -115,25 +113,19 @@ def matmul_gflops(device: torch.device, n: int, repeats: int) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="cpu")
+    ap = benchmark_arguments(__doc__.splitlines()[0])
     ap.add_argument("--families", nargs="+", default=list(FAMILY_SHAPES), choices=list(FAMILY_SHAPES))
+    ap.add_argument("--kinds", nargs="+", default=["mstep", "estep", "assign"], choices=["mstep", "estep", "assign"],
+                    help="which steps to time (64x64 E-steps take tens of seconds each on a CPU core)")
     ap.add_argument("--steps", type=int, default=3, help="steps per timed repeat")
-    ap.add_argument("--repeats", type=int, default=3, help="timed repeats (median reported)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--matmul-n", type=int, default=1024)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="a GAN-EM Params value for both loops (repeatable)")
-    ap.add_argument("--out", type=Path, required=True, help="CSV to write")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    values = {}
-    for item in args.overrides:
-        key, _, raw = item.partition("=")
-        values[key] = parse_value(raw)
-    params = make_params(Params, values, "--set")
+    params = make_params(Params, assignments(args.overrides), "--set")
     rate = matmul_gflops(device, args.matmul_n, args.repeats)
     rows = []
     for family in args.families:
@@ -144,6 +136,8 @@ def main(argv=None) -> int:
             for step, suite, bare, batch in (("mstep", suite_m, bare_m, params.batch_size),
                                              ("estep", suite_e, bare_e, params.e_batch_size),
                                              ("assign", lambda: trainer._predict(x), bare_assign, len(x))):
+                if step not in args.kinds:
+                    continue
                 steps = 1 if step == "assign" else args.steps  # one pass over the images
                 ms = interleaved_ms({"suite": suite, "bare": bare}, device, steps, args.repeats, warmup=1)
                 gflop = flops(bare) / 1e9
@@ -155,12 +149,7 @@ def main(argv=None) -> int:
                              "matmul_gflops": round(rate, 1), "options": " ".join(args.overrides)})
                 print(",".join(str(rows[-1][f]) for f in FIELDS), file=sys.stderr, flush=True)
             finish()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {args.out}")
+    write_rows(args.out, FIELDS, rows)
     return 0
 
 

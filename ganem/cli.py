@@ -41,7 +41,9 @@ def _add_plan(sub) -> None:
                    help="a timing file (JSON from --save-timings) to use instead of timing the steps now")
     p.add_argument("--save-timings", action="store_true",
                    help="store the timings measured now as timings/<device>.json (read for SLURM runtimes)")
-    p.add_argument("--repeats", type=int, default=2, help="timing repeats per step kind (median is used)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="timed steps per step kind after one warm-up step (median is used; default 1: on a CPU "
+                        "core a 64x64 E-step takes tens of seconds)")
     p.add_argument("--no-ganmm", action="store_true", help="do not time GANMM (its runs are then untimed)")
 
 
@@ -100,9 +102,10 @@ def _cmd_plan(args) -> int:
         ganem_params, ganmm_params = plan.params_per_family(config, groups["all"])
         families = sorted(set(ganem_params) | set(ganmm_params))
         print(f"timing the suite's steps on {device} ({torch.get_num_threads()} thread(s)) for "
-              f"{', '.join(families) or 'no neural runs'}: a minute or so", file=sys.stderr)
+              f"{', '.join(families) or 'no neural runs'} (seconds per family on a GPU; on a CPU core up to "
+              "minutes for the 64x64 nets)", file=sys.stderr)
         now = step_timing.measure(tuple(families), device, ganem_params=ganem_params, ganmm_params=ganmm_params,
-                                  ganmm=not args.no_ganmm, repeats=args.repeats, steps=2,
+                                  ganmm=not args.no_ganmm, repeats=args.repeats, steps=1, warmup=1,
                                   progress=lambda msg: print(f"  {msg}", file=sys.stderr))
         if args.save_timings:
             path = cost.timing_path(now["device"])

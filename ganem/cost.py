@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ganem.config import dataset_settings, method_params, splits_for
+from ganem.config import dataset_settings, method_params, resolve_method, splits_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMINGS_DIR = REPO_ROOT / "timings"
@@ -66,11 +66,16 @@ def fit_images(config: dict[str, Any], dataset: str, n_labels: int) -> int:
     return min(n, cap) if cap else n
 
 
+def base_method(config: dict[str, Any], method: str) -> str:
+    """The registered method a method or variant name runs (``ganem_paper`` -> ``ganem``)."""
+    return resolve_method(config, method).method
+
+
 def resolved_params(config: dict[str, Any], method: str, dataset: str):
-    """The method's Params for this dataset, exactly as ``python -m ganem run`` resolves them."""
+    """The method's (or variant's) Params for this dataset, as ``python -m ganem run`` resolves them."""
     from ganem.methods import get_method, make_params
 
-    return make_params(get_method(method).Params, method_params(config, method, dataset),
+    return make_params(get_method(base_method(config, method)).Params, method_params(config, method, dataset),
                        f"methods.{method} (dataset {dataset})")
 
 
@@ -79,13 +84,14 @@ def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, 
     """Step counts of one run; zero steps for methods without a training loop (k-means, GMM)."""
     family = FAMILY_OF_DATASET[dataset.split("-", 1)[0]]
     n = fit_images(config, dataset, n_labels)
-    if method == "ganem":
+    base = base_method(config, method)
+    if base == "ganem":
         p = resolved_params(config, method, dataset)
         iterations = 0 if p.supervised_reference else p.em_iterations
         steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * max(n // p.batch_size, 1)
         return RunSteps(family, n, gd_steps=iterations * steps_m, gd_batch=p.batch_size,
                         e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=iterations * n)
-    if method == "ganmm":
+    if base == "ganmm":
         p = resolved_params(config, method, dataset)
         from baselines.ganmm.train import refresh_mode
 

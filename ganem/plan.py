@@ -57,6 +57,13 @@ def toy2d_runs(config: dict[str, Any]) -> list[Run]:
             for method in spec.get("methods", []) for seed in spec.get("seeds", [])]
 
 
+def ablation_runs(config: dict[str, Any]) -> list[Run]:
+    """The ablation's variants x seeds on one unsupervised cell."""
+    spec = config.get("ablation") or {}
+    return [Run(method, spec["dataset"], 0, spec.get("k", 10), seed) for method in spec.get("methods", [])
+            for seed in spec.get("seeds", config["seeds"])]
+
+
 def fig4_panels(config: dict[str, Any]) -> list[tuple[str, Run]]:
     """[(panel title, run)] of Fig. 4 in the paper's order; [] when the config has no fig4."""
     spec = config.get("fig4")
@@ -85,7 +92,8 @@ def variant_params(config: dict[str, Any], variant: str) -> dict[str, Any]:
 def targets(config: dict[str, Any]) -> dict[str, list[Run]]:
     """The runs of each table/figure group and of ``all`` (each run once)."""
     groups = {"table1": table1_runs(config), "table2+3 (CelebA)": celeba_runs(config),
-              "toy2d": toy2d_runs(config), "fig4": [run for _, run in fig4_panels(config)]}
+              "toy2d": toy2d_runs(config), "ablation": ablation_runs(config),
+              "fig4": [run for _, run in fig4_panels(config)]}
     groups = {name: runs for name, runs in groups.items() if runs}
     groups["all"] = list(dict.fromkeys(run for runs in groups.values() for run in runs))
     return groups
@@ -106,9 +114,10 @@ def params_per_family(config: dict[str, Any], runs: list[Run]) -> tuple[dict[str
     a timing of this config's steps uses (networks, widths and batch sizes as configured)."""
     found: dict[str, dict[str, Any]] = {"ganem": {}, "ganmm": {}}
     for run in runs:
-        if run.method in found and not run.variant:
+        base = cost.base_method(config, run.method)
+        if base in found and not run.variant:
             family = cost.FAMILY_OF_DATASET[run.dataset.split("-", 1)[0]]
-            found[run.method].setdefault(family, cost.resolved_params(config, run.method, run.dataset))
+            found[base].setdefault(family, cost.resolved_params(config, run.method, run.dataset))
     return found["ganem"], found["ganmm"]
 
 

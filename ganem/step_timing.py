@@ -85,7 +85,7 @@ def ganem_trainer(family: str, device: torch.device, params, k: int, run_dir: Pa
 
 
 def time_ganem(family: str, device: torch.device, params=None, k: int = 10, steps: int = 5,
-               repeats: int = 3) -> dict[str, float]:
+               repeats: int = 3, warmup: int = 2) -> dict[str, float]:
     """ms per M-step step (one D + one G step at batch_size), per E-step step (e_batch_size fakes),
     and per image of the assignment pass (w = E(x)), with GAN-EM's Params (default: the paper's)."""
     from ganem.model.method import Params
@@ -94,9 +94,10 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
     with tempfile.TemporaryDirectory() as tmp:
         trainer, x, w, phi_draw, gen = ganem_trainer(family, device, params, k, Path(tmp))
         m_step, e_step, finish = suite_steps(trainer, x, w, phi_draw, gen)
-        out = {"mstep_ms": median_ms(m_step, device, steps, repeats),
-               "estep_ms": median_ms(e_step, device, steps, repeats),
-               "assign_ms_per_image": median_ms(lambda: trainer._predict(x), device, 1, repeats, warmup=1) / len(x)}
+        some = x[:min(len(x), 4 * params.batch_size)]  # enough images for a per-image cost
+        out = {"mstep_ms": median_ms(m_step, device, steps, repeats, warmup),
+               "estep_ms": median_ms(e_step, device, steps, repeats, warmup),
+               "assign_ms_per_image": median_ms(lambda: trainer._predict(some), device, 1, repeats, 1) / len(some)}
         finish()
     return {**out, "mstep_batch": params.batch_size, "estep_batch": params.e_batch_size}
 
@@ -128,7 +129,7 @@ def suite_steps(trainer, x, w, phi_draw, gen):
 
 
 def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repeats: int = 3,
-               n: int = 2000) -> dict[str, float]:
+               n: int = 1000, warmup: int = 2) -> dict[str, float]:
     """ms per GAN of one GANMM main-loop iteration (classifier step + 1 G step + critic_iters critic
     steps, lazy refresh) and ms per image of the classifier's full p(.|x) refresh."""
     from baselines.ganmm.method import Params as GANMMParams
@@ -143,14 +144,14 @@ def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repea
         x = trainer.setup(random_images(family, n))
         late = params.num_chose_schedule[-1][0]  # the num_chose of almost every iteration
         it = iter(range(late, late + 10**9))
-        per_gan = median_ms(lambda: trainer.main_iteration(x, next(it)), device, 1, repeats) / k
+        per_gan = median_ms(lambda: trainer.main_iteration(x, next(it)), device, 1, repeats, warmup) / k
         refresh = median_ms(lambda: trainer._log_proba(x), device, 1, repeats, warmup=1) / n
     return {"ganmm_ms_per_gan": per_gan, "ganmm_refresh_ms_per_image": refresh}
 
 
 def measure(families: tuple[str, ...], device: torch.device, *, ganem_params: dict[str, Any] | None = None,
             ganmm_params: dict[str, Any] | None = None, ganmm: bool = True, repeats: int = 3, steps: int = 5,
-            progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+            warmup: int = 2, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """The timings ``ganem.cost`` reads, for each family: {family: {key: ms}} plus provenance.
 
     ``ganem_params`` / ``ganmm_params`` map a family to the Params to time it with (default: the
@@ -160,15 +161,47 @@ def measure(families: tuple[str, ...], device: torch.device, *, ganem_params: di
                            "threads": torch.get_num_threads(), "torch": torch.__version__, "families": {}}
     for family in families:
         progress(f"timing GAN-EM steps, {family}")
-        row: dict[str, Any] = time_ganem(family, device, ganem_params.get(family), steps=steps, repeats=repeats)
+        row: dict[str, Any] = time_ganem(family, device, ganem_params.get(family), steps=steps, repeats=repeats,
+                                         warmup=warmup)
         if ganmm and family != "mlp":
             progress(f"timing a GANMM iteration, {family}")
-            row.update(time_ganmm(family, device, ganmm_params.get(family), repeats=repeats))
+            row.update(time_ganmm(family, device, ganmm_params.get(family), repeats=repeats, warmup=warmup))
         out["families"][family] = {key: round(v, 6) for key, v in row.items()}
         for name, chosen in (("ganem_params", ganem_params), ("ganmm_params", ganmm_params)):
             if family in chosen:
                 out["families"][family][name] = chosen[family].to_dict()
     return out
+
+
+def assignments(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` (command-line ``--set`` style) as a dict of parsed values."""
+    from ganem.config import parse_value
+
+    return {key: parse_value(raw) for key, _, raw in (item.partition("=") for item in items)}
+
+
+def write_rows(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
+    """A benchmark's CSV: one header, one line per row."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {path}")
+
+
+def benchmark_arguments(description: str, **defaults: Any):
+    """The options every benchmark script shares: --device, --repeats, --threads, --out."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=defaults.get("repeats", 3), help="timed repeats (median reported)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--out", type=Path, required=True, help="CSV to write")
+    return ap
 
 
 def device_name(device: torch.device) -> str:

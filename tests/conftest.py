@@ -86,3 +86,14 @@ def device(request):
     if name.startswith("cuda") and not torch.cuda.is_available():
         pytest.fail("--device cuda: torch sees no GPU")
     return torch.device(name)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test (the CI machine has 2 cores; runs are timed and seeded per thread)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

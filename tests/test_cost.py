@@ -18,10 +18,14 @@ TIMINGS = {"device": "cpu", "families": {"mnist": {
 
 
 def test_ganem_steps_of_the_paper_run():
-    steps = cost.run_steps(PAPER, "ganem", "mnist", 0, 10)
-    # 50,000 images (train split) / 64 = 781 batches x 5 epochs x 100 EM iterations; 100 x 1000 E-steps
+    # ganem_paper (a variant: the paper's text, batch 64): 50,000 images (train split) / 64 = 781
+    # batches x 5 epochs x 100 EM iterations; 100 x 1000 E-steps
+    steps = cost.run_steps(PAPER, "ganem_paper", "mnist", 0, 10)
     assert (steps.family, steps.n_images, steps.gd_steps, steps.e_steps) == ("mnist", 50_000, 390_500, 100_000)
     assert steps.assign_images == 100 * 50_000
+    # ganem (preset authors: batch 70, E-batch 200): 714 batches x 5 x 100
+    steps = cost.run_steps(PAPER, "ganem", "mnist", 0, 10)
+    assert (steps.gd_steps, steps.gd_batch, steps.e_steps, steps.e_batch) == (357_000, 70, 100_000, 200)
 
 
 def test_quick_ganem_uses_mstep_batches_and_the_subset():
@@ -40,7 +44,7 @@ def test_ganmm_passes_and_refresh_follow_the_device():
 
 
 def test_seconds_is_steps_times_timings():
-    steps = cost.run_steps(PAPER, "ganem", "mnist", 0, 10)
+    steps = cost.run_steps(PAPER, "ganem_paper", "mnist", 0, 10)
     assert cost.seconds(steps, TIMINGS) == pytest.approx(390_500 * 0.010 + 100_000 * 0.020 + 5e6 * 1e-6)
     half = cost.RunSteps("mnist", 100, gd_steps=2, gd_batch=32, e_steps=1, e_batch=512)
     assert cost.seconds(half, TIMINGS) == pytest.approx((2 * 10 * 0.5 + 1 * 20 * 2) / 1000)
@@ -57,7 +61,7 @@ def test_estimate_reads_the_stored_file_of_the_planned_device(tmp_path, monkeypa
     assert cost.estimate_run_seconds(QUICK, "ganem", "mnist5k", 0, 10) is None  # nothing measured yet
     (tmp_path / "cpu.json").write_text(json.dumps(TIMINGS))
     cost._stored.cache_clear()
-    expected = (2 * 20 * 10 + 2 * 20 * 20 * 64 / 256 + 2 * 5000 * 0.001) / 1000
+    expected = (2 * 20 * 10 * 70 / 64 + 2 * 20 * 20 * 64 / 256 + 2 * 5000 * 0.001) / 1000  # authors preset: batch 70
     assert cost.estimate_run_seconds(QUICK, "ganem", "mnist5k", 0, 10) == pytest.approx(expected)
     assert cost.estimate_run_seconds(PAPER, "ganem", "mnist", 0, 10) is None  # no cuda.json
     cost._stored.cache_clear()

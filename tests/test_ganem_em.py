@@ -16,12 +16,7 @@ TINY = dict(em_iterations=2, mstep_batches=3, q_steps=4, batch_size=16, e_batch_
             monitor_fakes=20, mlp_hidden=16, noise="normal")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def blobs(n=120, seed=0, gap=6.0):

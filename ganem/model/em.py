@@ -113,7 +113,10 @@ class GANEMTrainer:
     def _make_optimizers(self, iteration: int) -> None:
         p = self.p
         decay = p.lr_decay ** iteration
-        impl = {"auto": {}, "single": {"foreach": False}, "foreach": {"foreach": True},
+        # auto: fused Adam (measured 10-12 % faster per step on a CPU core, docs/performance.md),
+        # PyTorch's own choice for RMSprop (it has no fused kernel)
+        auto = {"fused": True} if p.optimizer == "adam" else {}
+        impl = {"auto": auto, "single": {"foreach": False}, "foreach": {"foreach": True},
                 "fused": {"fused": True}}[p.optimizer_impl]
         for name, net, lr in (("D", self.D, p.lr_d), ("G", self.G, p.lr_g), ("E", self.E, p.lr_e)):
             if name in self.opt and not p.reset_optimizers:

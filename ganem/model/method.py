@@ -99,7 +99,7 @@ class Params:
     channels_last: bool = False  # NHWC memory format for the conv nets (CPU: measured slower, see docs)
     compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
     precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
-    optimizer_impl: str = "auto"  # auto: PyTorch's choice | single | foreach | fused (the optimiser kernels)
+    optimizer_impl: str = "auto"  # auto: fused for Adam, PyTorch's choice for RMSprop | single | foreach | fused
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
@@ -125,7 +125,7 @@ class Params:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ("batch_size", "e_batch_size", "semi_batch_size", "assign_batch_size",
-                     "mlp_hidden", "mlp_depth", "monitor_fakes", "finite_check_every", "collapse_patience"):
+                     "mlp_hidden", "mlp_depth", "monitor_fakes", "collapse_patience", "finite_check_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("noise_dim", "bottleneck", "mstep_batches"):

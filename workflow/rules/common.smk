@@ -117,17 +117,12 @@ def variant_overrides(variant, dataset):
 
 def ablation_runs():
     """metrics.json of every run of the ablation (its variants x seeds on one unsupervised cell)."""
-    spec = config.get("ablation") or {}
-    return [
-        f"{run_dir(method, spec['dataset'], 0, spec.get('k', 10), seed)}/metrics.json"
-        for method in spec.get("methods", [])
-        for seed in spec.get("seeds", config["seeds"])
-    ]
+    return [metrics_of(run) for run in plan.ablation_runs(config)]
 
 
 def all_runs():
     """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
-    return list(dict.fromkeys([metrics_of(run) for run in plan.targets(config)["all"]] + ablation_runs()))
+    return [metrics_of(run) for run in plan.targets(config)["all"]]
 
 
 # ---------------------------------------------------------------------------------------------
