@@ -50,7 +50,7 @@ def _snakemake(workdir: Path, *args: str) -> list[str]:
 
 
 # the test cluster has no slurmdbd: job states come from squeue (slurmctld keeps finished jobs for
-# MinJobAge = 600 s); no account exists to guess; status checks start after 2 s, not 40 s
+# MinJobAge = 3600 s); no account exists to guess; status checks start after 2 s, not 40 s
 SLURM_ARGS = ("--profile", str(REPO / "profiles" / "slurm"), "--slurm-status-command", "squeue",
               "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "2")
 
@@ -78,7 +78,7 @@ def slurm_build(tmp_path_factory) -> SlurmBuild:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("slurm")
     local, workdir = root / "local", root / "slurm"
-    done = subprocess.run(_snakemake(local, "--cores", "2"), capture_output=True, text=True, timeout=900)
+    done = subprocess.run(_snakemake(local, "--cores", "2"), capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
 
     with cluster() as c:
@@ -94,11 +94,11 @@ def slurm_build(tmp_path_factory) -> SlurmBuild:
                 time.sleep(0.3)
             assert victim is not None, "no SLURM job was ever seen running"
             c.run("scancel", victim["id"], check=True)
-            proc.wait(timeout=900)
+            proc.wait(timeout=1800)
         first = subprocess.CompletedProcess(proc.args, proc.returncode, (root / "first.out").read_text(), "")
         # second invocation: only the killed run is left to do
         second = subprocess.run(_snakemake(workdir, *SLURM_ARGS), env=c.env, capture_output=True,
-                                text=True, timeout=900)
+                                text=True, timeout=1800)
         build = SlurmBuild(local, workdir, victim, first, second)
         build.jobs = {j["id"]: c.job(j["id"]) for j in _queue(c)}
         build.completed = c.completed_jobs()
