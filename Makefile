@@ -6,7 +6,7 @@ SMK    := $(VENV)/bin/snakemake
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: install quick test paper report dryrun clean-results
+.PHONY: install slurm quick test paper report dryrun clean-results
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,9 +16,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## SLURM for tests/test_slurm.py (a one-node cluster on localhost) and the [slurm] extra
+## (profiles/slurm). Debian/Ubuntu packages, needs root; does nothing when they are present.
+slurm: $(STAMP)
+	@command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null && \
+	  command -v sbatch >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null; }
+	@$(PY) -c "import snakemake_executor_plugin_slurm" 2>/dev/null || $(PY) -m pip install --quiet -e '.[slurm]'
+
 ## The whole DAG on the offline CPU default: tables into results/, figures into figures/.
 quick: $(STAMP)
-	$(SMK) all --configfile config/quick.yaml --cores $(CORES)
+	$(SMK) all --configfile config/quick.yaml --cores $(CORES) --show-failed-logs
 
 ## The test suite (unit tests and one small end-to-end Snakemake run).
 test: $(STAMP)
@@ -26,7 +34,7 @@ test: $(STAMP)
 
 ## The paper's settings (GPU machine with internet).
 paper: $(STAMP)
-	$(SMK) all --cores 8
+	$(SMK) all --cores 8 --show-failed-logs
 
 ## An HTML report of the tables, figures and runs of the last `make quick`.
 report: $(STAMP)

@@ -110,6 +110,10 @@ def validate(config: dict[str, Any], source: str = "config") -> None:
 def _check_semantics(config: dict[str, Any], source: str) -> None:
     from ganem import data  # local import: data pulls in torch
 
+    if config.get("jobs_per_gpu", 0) and config.get("gpus_per_job", 0) != 1:
+        raise ConfigError(f"{source}: jobs_per_gpu={config['jobs_per_gpu']} pins each job to one GPU, so it "
+                          f"needs gpus_per_job: 1 (got {config.get('gpus_per_job', 0)}); set gpus_per_job: 1 "
+                          "or jobs_per_gpu: 0")
     used = {spec["dataset"] for spec in config["table1"].values()}
     used.update(config.get("toy2d", {}).get("datasets", []))
     if config.get("fig4"):

@@ -6,6 +6,7 @@ Both training loops call these, so resuming, logging and failing behave the same
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -165,6 +166,8 @@ def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = Non
 class IterationLog:
     """Append-only JSON-lines log, one record per iteration (losses, phi, changed fraction, ...).
 
+    Each record is also logged as one readable line (``iteration_line``) on the job's stderr, which
+    the workflow sends to the rule's log: ``tail -f logs/runs/...log`` shows where a long job stands.
     ``truncate(n)`` drops records past iteration n, so a resumed run does not log twice.
     """
 
@@ -174,6 +177,7 @@ class IterationLog:
     def append(self, record: dict[str, Any]) -> None:
         with self.path.open("a") as f:
             f.write(json.dumps(record, default=_jsonable) + "\n")
+        logging.getLogger("ganem.iteration").info(iteration_line(record))
 
     def records(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -184,6 +188,31 @@ class IterationLog:
         kept = [r for r in self.records() if r["iteration"] <= n_iterations]
         text = "".join(json.dumps(r) + "\n" for r in kept)
         atomic_write_bytes(self.path, text.encode())
+
+
+def iteration_line(record: dict[str, Any]) -> str:
+    """One line per EM (GAN-EM) or logged training (GANMM) iteration record: iteration, phase,
+    seconds, every loss, cluster sizes, changed fraction and the monitoring error when present, e.g.
+    ``iteration 3 | 12.4 s | d_loss 1.3021 g_loss 0.7113 | sizes [51, 49] | changed 0.02 | error 12.50%``."""
+    head = f"iteration {record['iteration']}"
+    if record.get("phase"):
+        head += f" ({record['phase']})"
+    parts = [head]
+    if record.get("seconds_per_iteration") is not None:  # GANMM: seconds since the start, and per iteration
+        parts.append(f"{record['seconds']:.1f} s elapsed, {record['seconds_per_iteration']:.2f} s/iteration")
+    elif record.get("seconds") is not None:  # GAN-EM: seconds of this EM iteration
+        parts.append(f"{record['seconds']:.1f} s")
+    losses = [f"{key} {value:.4f}" for key, value in record.items()
+              if "loss" in key and isinstance(value, (int, float)) and not isinstance(value, bool)]
+    if losses:
+        parts.append(" ".join(losses))
+    if record.get("cluster_sizes") is not None:
+        parts.append(f"sizes {list(record['cluster_sizes'])}")
+    if record.get("changed") is not None:
+        parts.append(f"changed {record['changed']:.4f}")
+    if record.get("monitor_error") is not None:
+        parts.append(f"error {record['monitor_error']:.2f}%")
+    return " | ".join(parts)
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from snakemake.exceptions import WorkflowError
 
 from ganem import data, feasibility, plan
 from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, setting_name, validate
-from ganem.methods import METHODS
+from ganem.resources import gpu_pin_command, is_neural, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -31,11 +31,8 @@ except ConfigError as err:
     raise WorkflowError(f"infeasible configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
+GPU_PIN = gpu_pin_command(config, PY)  # training jobs: `{GPU_PIN} --gpus {resources.gpu} -- ...`
 
-
-def is_neural(name):
-    """True for GAN-EM, GANMM and their variants (they declare a GPU and more memory)."""
-    return METHODS[resolve_method(config, name).method].neural
 
 def config_source():
     """The config file(s) this DAG was built from, as tables name them ('config/quick.yaml'), plus the
@@ -72,6 +69,13 @@ def manifest(wildcards):
 def labels_of(setting):
     """'unsup' -> 0, 'labels100' -> 100, 'labelsall' -> 'all' (the inverse of ganem.config.setting_name)."""
     return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
+
+
+def run_resources(method, wildcards, attempt=1):
+    """threads, mem_mb, runtime (minutes, from the run's cost) and gpu of one training job
+    (ganem/resources.py), the same under every executor."""
+    return training_resources(config, method, wildcards.dataset, labels_of(wildcards.setting),
+                              int(wildcards.k), attempt)
 
 
 def metrics_of(run):
@@ -176,7 +180,7 @@ def fig3_run(panel):
 
 
 def neural_table1_runs():
-    return [m for m in table1_runs() if is_neural(m.split("/")[2])]
+    return [m for m in table1_runs() if is_neural(config, m.split("/")[2])]
 
 
 FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)

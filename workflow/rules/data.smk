@@ -3,9 +3,11 @@
 # files are downloaded and verified once. Training jobs depend on the manifest, so they never start
 # before the files are present and verified (md5), and never download themselves. `fetch` holds a
 # lock in data_dir, so two Snakemake processes sharing a data_dir do not fetch into it at once.
+# A local rule: on a cluster it runs where Snakemake runs (compute nodes often have no internet).
 
 
 rule fetch_data:
+    localrule: True
     output:
         "data/manifests/{dataset}.json",
     log:

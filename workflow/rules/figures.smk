@@ -1,9 +1,12 @@
 # Figure stage: the paper's Figs. 2-4 and the suite's own figures, each as PNG + PDF under figures/.
 # A figure whose runs the config does not enable is not a target (common.smk: figure_inputs raises
 # at DAG time, figure_targets leaves it out of `all`). Single-run figures show first_seed()'s run.
+# Figures drawn from small files are local rules (they run beside Snakemake on a cluster); Fig. 4's
+# t-SNE and its variant training runs are cluster jobs.
 
 
 rule fig2:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs(f"fig2_{w.panel}"),
     output:
@@ -22,6 +25,7 @@ rule fig2:
 
 
 rule fig3:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs(f"fig3_{w.panel}"),
     output:
@@ -58,12 +62,13 @@ rule run_variant:
         overrides=lambda w: variant_overrides(w.variant, w.dataset),
         method_params=lambda w: json.dumps(method_params(config, "ganem", w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
-    threads: config.get("threads_per_job", 1)
+    threads: lambda w: run_resources("ganem", w)["threads"]
     resources:
-        mem_mb=8000,
-        gpu=config.get("gpus_per_job", 0),
+        mem_mb=lambda w: run_resources("ganem", w)["mem_mb"],
+        runtime=lambda w, attempt: run_resources("ganem", w, attempt)["runtime"],
+        gpu=lambda w: run_resources("ganem", w)["gpu"],
     shell:
-        "OMP_NUM_THREADS={threads} {PY} -m ganem run --method ganem --dataset {wildcards.dataset} "
+        "OMP_NUM_THREADS={threads} {GPU_PIN} --gpus {resources.gpu} -- {PY} -m ganem run --method ganem --dataset {wildcards.dataset} "
         "--k {wildcards.k} --seed {wildcards.seed} --n-labels {params.n_labels} --config {CONFIG_FILE} "
         "{params.overrides} --out {params.out} --no-progress > {log} 2>&1"
 
@@ -87,6 +92,7 @@ rule fig4:
 
 
 rule fig_error_per_iteration:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs("error_per_iteration"),
     output:
@@ -101,6 +107,7 @@ rule fig_error_per_iteration:
 
 
 rule fig_seed_spread:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs("seed_spread"),
         table1="results/table1.csv",
@@ -116,6 +123,7 @@ rule fig_seed_spread:
 
 
 rule fig_toy2d:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs("toy2d"),
     output:
@@ -130,6 +138,7 @@ rule fig_toy2d:
 
 
 rule fig_table3_errors:
+    localrule: True
     input:
         table3=lambda w: figure_inputs("table3_errors"),
     output:
@@ -143,6 +152,7 @@ rule fig_table3_errors:
 
 
 rule fig_ablation_curves:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs("ablation_curves"),
     output:

@@ -1,9 +1,11 @@
 # Table stage: aggregate run metrics into the paper's tables, beside the paper's own values, plus
 # the suite's own tables (toy 2-D, one row per run) and the reproduction summary. Every rule calls
-# one `python -m ganem` subcommand; the input lists come from common.smk.
+# one `python -m ganem` subcommand; the input lists come from common.smk. All are local rules:
+# they read and write small files, so on a cluster they run beside Snakemake instead of queueing.
 
 
 rule table1:
+    localrule: True
     input:
         metrics=table1_runs(),
     output:
@@ -27,6 +29,7 @@ rule table1:
 # Tables 2 and 3 read the same CelebA runs. Asked for by name under a config without a celeba
 # section they still build: the paper's values with every measured cell empty.
 rule table2:
+    localrule: True
     input:
         metrics=celeba_runs(),
     output:
@@ -40,6 +43,7 @@ rule table2:
 
 
 rule table3:
+    localrule: True
     input:
         metrics=celeba_runs(),
     output:
@@ -53,6 +57,7 @@ rule table3:
 
 
 rule toy2d_table:
+    localrule: True
     input:
         metrics=lambda w: figure_inputs("toy2d"),  # same runs, same "not a target" rule as the figure
     output:
@@ -67,6 +72,7 @@ rule toy2d_table:
 
 
 rule runs_table:
+    localrule: True
     input:
         metrics=all_runs(),
     output:
@@ -78,6 +84,7 @@ rule runs_table:
 
 
 rule summary:
+    localrule: True
     input:
         unpack(summary_inputs),
     output:
@@ -95,6 +102,7 @@ rule summary:
 
 
 rule ablation_table:
+    localrule: True
     input:
         metrics=ablation_runs(),
     output:

@@ -1,0 +1,69 @@
+"""What one training job asks its executor for: threads, memory, wall time and GPUs.
+
+The training rules (workflow/rules/runs.smk, run_variant in figures.smk) declare these values
+themselves, so a laptop, a GPU machine and SLURM all see the same resources. The wall time is the
+run's own cost (``ganem.cost.estimate_run_seconds``: step counts x a measured per-step time) with a
+safety margin, so a 64x64 CelebA GAN-EM run asks for hours and a K-means run for minutes instead of
+one guess for all; a retried job (``--retries``) asks for twice as long each attempt, so a run
+killed for its time limit gets more the next time.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ganem.config import resolve_method
+from ganem.cost import estimate_run_seconds
+from ganem.methods import METHODS
+
+# Wall time = SAFETY x estimate + STARTUP (imports, data loading, scoring), in whole minutes. An
+# estimate is a mean over measured steps; clusters kill at the limit, so the margin is generous.
+RUNTIME_SAFETY = 2.0
+RUNTIME_STARTUP_MIN = 10
+# When no per-step timing is known for a run (a new dataset, method or device), ask for enough:
+# a day for a neural run (the slowest paper runs, 64x64 CelebA GAN-EM, take hours on one GPU) and two
+# hours for K-means/GMM (minutes on full MNIST). Override per rule with --set-resources if needed.
+DEFAULT_RUNTIME_MIN = {"neural": 24 * 60, "other": 2 * 60}
+MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 plus nets and batches
+
+
+def is_neural(config: dict[str, Any], method: str) -> bool:
+    """True for methods that train nets (the registry's ``neural``: GAN-EM, GANMM) and their variants
+    (methods.<name>: {method: ganem, ...}): they ask for a GPU and more memory."""
+    return METHODS[resolve_method(config, method).method].neural
+
+
+def _family(config: dict[str, Any], method: str) -> str:
+    return "neural" if is_neural(config, method) else "other"
+
+
+def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
+                    attempt: int = 1) -> int:
+    """Wall-time limit of one run in minutes (SLURM's --time), from the run's estimated cost."""
+    seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
+    if seconds is None:
+        minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
+    else:
+        minutes = math.ceil(RUNTIME_SAFETY * seconds / 60) + RUNTIME_STARTUP_MIN
+    return minutes * 2 ** (max(attempt, 1) - 1)
+
+
+def training_resources(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
+                       attempt: int = 1) -> dict[str, int]:
+    """threads, mem_mb, runtime (minutes) and gpu of one training job."""
+    family = _family(config, method)
+    return {
+        "threads": int(config.get("threads_per_job", 1)),
+        "mem_mb": MEM_MB[family],
+        "runtime": runtime_minutes(config, method, dataset, n_labels, k, attempt),
+        "gpu": int(config.get("gpus_per_job", 0)) if family == "neural" else 0,
+    }
+
+
+def gpu_pin_command(config: dict[str, Any], python: str) -> str:
+    """The command every training job starts through (``python -m ganem.gpu_pin``), up to its
+    ``--gpus`` option. With ``jobs_per_gpu`` 0 (SLURM, one GPU, CPU) it runs the job unchanged; with
+    N >= 1 (profiles/local-gpu) it pins a job that declares a GPU to one device, N jobs per device.
+    Part of the shell command, not a param, so switching profiles does not rerun finished jobs."""
+    return (f"{python} -m ganem.gpu_pin --jobs-per-gpu {int(config.get('jobs_per_gpu', 0))} "
+            "--lock-dir .snakemake/gpu-locks")
