@@ -435,22 +435,30 @@ class GANEMTrainer:
         self.w = w
 
     # ------------------------------------------------------------------ outputs
+    def _balanced_noise(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """n noise vectors and class-balanced classes (0, 1, ..., K-1, 0, ...) from a generator of their
+        own, so monitoring never draws from the training's random numbers."""
+        z = self.noise(n, torch.Generator().manual_seed(seed))
+        return z, torch.arange(n, device=self.device) % self.k
+
+    @torch.no_grad()
+    def _eval_fakes(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """G(z, c) in eval mode (BatchNorm running statistics), G's mode restored afterwards."""
+        was_training = self.G.training
+        self.G.eval()
+        fakes = self.G(z, c)
+        self.G.train(was_training)
+        return fakes
+
     def _mechanism(self, x: torch.Tensor, iteration: int) -> dict[str, Any]:
         """D's outputs on reals and fakes and G's input gradients (ganem/model/diagnostics.py), on a
         fixed subset of the reals and fresh class-balanced fakes from a generator of their own."""
         m = min(self.p.mechanism_samples, len(x))
         if m == 0:
             return {}
-        gen = torch.Generator().manual_seed(self.ctx.seed * 1_000_033 + iteration)
         real = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(self.ctx.seed))[:m].to(x.device)]
-        z = self.noise(m, gen)
-        c = torch.arange(m, device=self.device) % self.k
-        with torch.no_grad():
-            was_training = self.G.training
-            self.G.eval()
-            fakes = self.G(z, c)
-            self.G.train(was_training)
-        return {"d_real_units": d_outputs(self.D, real), "d_fake_units": d_outputs(self.D, fakes),
+        z, c = self._balanced_noise(m, self.ctx.seed * 1_000_033 + iteration)
+        return {"d_real_units": d_outputs(self.D, real), "d_fake_units": d_outputs(self.D, self._eval_fakes(z, c)),
                 **g_input_gradients(self.G, self.D, z, c, self._g_loss)}
 
     def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None, extra=None) -> None:
@@ -478,22 +486,13 @@ class GANEMTrainer:
 
     @torch.no_grad()
     def _fake_accuracy(self, iteration: int) -> float:
-        gen = torch.Generator().manual_seed(self.ctx.seed * 1_000_003 + iteration)
-        n = self.p.monitor_fakes
-        z = self.noise(n, gen)
-        c = torch.arange(n, device=self.device) % self.k
-        was_training = self.G.training
-        self.G.eval()
-        proba, _ = self._predict(self.G(z, c))
-        self.G.train(was_training)
+        z, c = self._balanced_noise(self.p.monitor_fakes, self.ctx.seed * 1_000_003 + iteration)
+        proba, _ = self._predict(self._eval_fakes(z, c))
         return round(float((proba.argmax(1) == c).float().mean()), 5)
 
     @torch.no_grad()
     def _save_samples(self, x: torch.Tensor, w: torch.Tensor) -> None:
-        was_training = self.G.training
-        self.G.eval()
-        fakes = self.G(self.grid_z, self.grid_c)
-        self.G.train(was_training)
+        fakes = self._eval_fakes(self.grid_z, self.grid_c)
         path = self.run_dir / "samples.png"
         if x.dim() == 4:
             save_sample_grid(fakes, nrow=len(fakes) // self.k, path=path, value_range=self.value_range)
@@ -506,14 +505,8 @@ class GANEMTrainer:
 
     @torch.no_grad()
     def _more_fakes(self) -> tuple[np.ndarray, np.ndarray]:
-        gen = torch.Generator().manual_seed(self.ctx.seed + 7919)
-        n = 200 * self.k
-        z = self.noise(n, gen)
-        c = torch.arange(n, device=self.device) % self.k
-        self.G.eval()
-        f = self.G(z, c).cpu().numpy()
-        self.G.train()
-        return f, c.cpu().numpy()
+        z, c = self._balanced_noise(200 * self.k, self.ctx.seed + 7919)
+        return self._eval_fakes(z, c).cpu().numpy(), c.cpu().numpy()
 
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.G is None:
