@@ -59,13 +59,11 @@ def series(logs: list[list[dict]], name: str) -> pd.Series:
     return frame.groupby("iteration")["v"].mean()
 
 
-def resolved_params(config: dict, name: str, dataset: str) -> dict:
-    """A method's (or variant's) full parameter dict for ``dataset``, as a run would resolve it."""
-    from ganem.config import method_params, resolve_method
-    from ganem.methods import get_method, make_params
+def _param_values(config: dict, name: str, dataset: str) -> dict:
+    """A method's (or variant's) full parameter dict for ``dataset``, as a run resolves it."""
+    from ganem.config import resolved_params
 
-    cls = get_method(resolve_method(config, name).method)
-    params = make_params(cls.Params, method_params(config, name, dataset), f"methods.{name}")
+    params = resolved_params(config, name, dataset)
     return params.to_dict() if hasattr(params, "to_dict") else vars(params)
 
 
@@ -83,8 +81,8 @@ def describe_variant(config: dict, name: str) -> tuple[str, str]:
     ends = [e for e in spec.get("ends", []) if resolve_method(config, e).method == base]
     if not ends:
         return "", ""
-    params = resolved_params(config, name, spec["dataset"])
-    diffs = {end: differences(params, resolved_params(config, end, spec["dataset"])) for end in ends}
+    params = _param_values(config, name, spec["dataset"])
+    diffs = {end: differences(params, _param_values(config, end, spec["dataset"])) for end in ends}
     end = min(ends, key=lambda e: len(diffs[e]))  # the nearer end; the first listed on a tie
     changes = ", ".join(f"{k}={v}" for k, v in sorted(diffs[end].items()))
     return end, changes or "(this end)"

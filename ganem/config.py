@@ -248,6 +248,14 @@ def method_params(config: dict[str, Any], method: str, dataset: str) -> dict[str
     return _deep_merge(merged, overrides.get(method, {}))
 
 
+def resolved_params(config: dict[str, Any], method: str, dataset: str) -> Any:
+    """A method's (or variant's) Params for one dataset, built and checked: what a run trains with."""
+    from ganem.methods import get_method, make_params
+
+    return make_params(get_method(resolve_method(config, method).method).Params,
+                       method_params(config, method, dataset), f"methods.{method} (dataset {dataset})")
+
+
 def setting_name(n_labels: int | str) -> str:
     """The run-folder segment for a supervision setting: 'unsup', 'labels100' or 'labelsall'."""
     return "unsup" if n_labels == 0 else f"labels{n_labels}"

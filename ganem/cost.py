@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ganem.config import dataset_settings, method_params, resolve_method, splits_for
+from ganem.config import dataset_settings, resolve_method, resolved_params, splits_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMINGS_DIR = REPO_ROOT / "timings"
@@ -69,14 +69,6 @@ def fit_images(config: dict[str, Any], dataset: str, n_labels: int) -> int:
 def base_method(config: dict[str, Any], method: str) -> str:
     """The registered method a method or variant name runs (``ganem_paper`` -> ``ganem``)."""
     return resolve_method(config, method).method
-
-
-def resolved_params(config: dict[str, Any], method: str, dataset: str):
-    """The method's (or variant's) Params for this dataset, as ``python -m ganem run`` resolves them."""
-    from ganem.methods import get_method, make_params
-
-    return make_params(get_method(base_method(config, method)).Params, method_params(config, method, dataset),
-                       f"methods.{method} (dataset {dataset})")
 
 
 def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ganem import cost
+from ganem.config import resolved_params
 
 CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings -> n_labels
 FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
@@ -117,7 +118,7 @@ def params_per_family(config: dict[str, Any], runs: list[Run]) -> tuple[dict[str
         base = cost.base_method(config, run.method)
         if base in found and not run.variant:
             family = cost.FAMILY_OF_DATASET[run.dataset.split("-", 1)[0]]
-            found[base].setdefault(family, cost.resolved_params(config, run.method, run.dataset))
+            found[base].setdefault(family, resolved_params(config, run.method, run.dataset))
     return found["ganem"], found["ganmm"]
 
 

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from ganem import data, metrics
-from ganem.config import (ALL_LABELS, dataset_settings, load_config, method_params, resolve_method, setting_name,
+from ganem.config import (ALL_LABELS, dataset_settings, load_config, resolve_method, resolved_params, setting_name,
                           splits_for)
 from ganem.io import atomic_save_npy, atomic_write_json
 from ganem.errors import ConfigError
-from ganem.methods import Labelled, RunContext, get_method, make_params
+from ganem.methods import Labelled, RunContext, get_method
 from ganem.provenance import provenance, resolve_device
 from ganem.training import seed_everything, tidy_checkpoint
 
@@ -60,8 +60,7 @@ def prepare(spec: RunSpec):
         raise ConfigError(str(err)) from err
     variant = resolve_method(config, spec.method, where="--method")
     method_cls = get_method(variant.method)
-    params = make_params(method_cls.Params, method_params(config, spec.method, spec.dataset),
-                         f"methods.{spec.method} (dataset {spec.dataset})")
+    params = resolved_params(config, spec.method, spec.dataset)
     if spec.n_labels and not method_cls.supports_labels:
         raise ConfigError(f"--n-labels {spec.n_labels}: method {spec.method!r} is unsupervised only")
     fit_split, score_split = splits_for(config, spec.dataset, spec.n_labels)
