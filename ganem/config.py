@@ -160,6 +160,10 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
     for end in (config.get("ablation") or {}).get("ends", []):
         if end not in config["ablation"]["methods"]:
             raise ConfigError(f"{source}: ablation.ends: {end} is not among ablation.methods; add it there")
+    for name in (config.get("ablation") or {}).get("seeds_by_method", {}):
+        if name not in config["ablation"]["methods"]:
+            raise ConfigError(f"{source}: ablation.seeds_by_method: {name} is not among ablation.methods; "
+                              "add it there or remove its seeds")
     for where, names in _method_uses(config, labelled_only=True):
         for name in names:
             if not _method_class(resolve_method(config, name).method).supports_labels:

@@ -58,11 +58,18 @@ def toy2d_runs(config: dict[str, Any]) -> list[Run]:
             for method in spec.get("methods", []) for seed in spec.get("seeds", [])]
 
 
+def ablation_seeds(config: dict[str, Any], method: str) -> list[int]:
+    """The seeds of one ablation row: its own under ``seeds_by_method`` (a row pruned after its first
+    seeds), else the ablation's ``seeds``, else the top-level ones."""
+    spec = config.get("ablation") or {}
+    return spec.get("seeds_by_method", {}).get(method, spec.get("seeds", config["seeds"]))
+
+
 def ablation_runs(config: dict[str, Any]) -> list[Run]:
     """The ablation's variants x seeds on one unsupervised cell."""
     spec = config.get("ablation") or {}
     return [Run(method, spec["dataset"], 0, spec.get("k", 10), seed) for method in spec.get("methods", [])
-            for seed in spec.get("seeds", config["seeds"])]
+            for seed in ablation_seeds(config, method)]
 
 
 def fig4_panels(config: dict[str, Any]) -> list[tuple[str, Run]]:

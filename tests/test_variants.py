@@ -97,6 +97,19 @@ def test_a_bad_ablation_section_is_named():
     config = apply_overrides(tiny(), ["ablation={dataset: mnist5k, methods: [kmeans], ends: [gmm]}"])
     with pytest.raises(ConfigError, match="ablation.ends: gmm is not among ablation.methods"):
         validate(config)
+    config = apply_overrides(tiny(), ["ablation={dataset: mnist5k, methods: [kmeans], seeds_by_method: {gmm: [0]}}"])
+    with pytest.raises(ConfigError, match="ablation.seeds_by_method: gmm is not among ablation.methods"):
+        validate(config)
+
+
+def test_a_pruned_ablation_row_runs_only_its_own_seeds():
+    from ganem.plan import ablation_runs
+
+    config = apply_overrides(tiny(), ["seeds=[0, 1, 2]", "ablation={dataset: mnist5k, methods: [kmeans, gmm], "
+                                      "seeds_by_method: {gmm: [0]}}"])
+    validate(config)
+    runs = [(run.method, run.seed) for run in ablation_runs(config)]
+    assert runs == [("kmeans", 0), ("kmeans", 1), ("kmeans", 2), ("gmm", 0)]
 
 
 def test_get_method_still_names_only_registered_methods():
