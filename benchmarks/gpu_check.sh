@@ -13,9 +13,9 @@
 #   2. step_cost_*.csv    ms per M-step / E-step step, suite vs bare loop, with compile and bf16 off/on
 #   3. timings.json, plan.md   the per-step timings `python -m ganem plan` stores for this device, and
 #                          the plan of config/config.yaml priced with them
-#   4. mnist_run/         a full-MNIST K=10 GAN-EM run of about 4 minutes; iterations.jsonl holds the
+#   4. seed_packing.csv   seconds per seed with S = 1, 4, 16 seeds in one process (seeds_per_job)
+#   5. mnist_run/         a full-MNIST K=10 GAN-EM run of about 4 minutes; iterations.jsonl holds the
 #                          error per EM iteration (monitor_error), run.log its console output
-# Seed packing (seeds_per_job) is not built yet, so the step-cost table has S = 1 only.
 set -u
 OUT_DIR=${1:-${OUT:-results/dev/gpu_check}}
 MNIST_DIR=${2:-.gpu-data/mnist}
@@ -71,7 +71,16 @@ else
     cp timings/cuda.json "$OUT_DIR/timings.json" 2>/dev/null
 fi
 
-# 4. full-MNIST K=10 GAN-EM, about 4 minutes: the error per EM iteration is in iterations.jsonl
+# 4. seed packing: seconds per seed with S seeds of one cell in one process, each on its own CUDA stream
+if [ "$SMALL" = 1 ]; then
+    step seed_packing 120 "$PY" benchmarks/seed_packing.py --device "$DEVICE" --seeds-per-job 1 2 --steps 2 \
+        --n-samples 200 --out "$OUT_DIR/seed_packing.csv"
+else
+    step seed_packing 60 "$PY" benchmarks/seed_packing.py --device "$DEVICE" --seeds-per-job 1 4 16 --steps 50 \
+        --dataset mnist --data-dir "$MNIST_DIR" --n-samples 5000 --out "$OUT_DIR/seed_packing.csv"
+fi
+
+# 5. full-MNIST K=10 GAN-EM, about 4 minutes: the error per EM iteration is in iterations.jsonl
 if [ "$SMALL" = 1 ]; then
     run=(--dataset mnist --data-dir "$MNIST_DIR" --n-samples 1000 --set methods.ganem.em_iterations=2
          --set methods.ganem.mstep_batches=5 --set methods.ganem.q_steps=5)

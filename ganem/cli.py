@@ -20,8 +20,11 @@ def _add_run(sub) -> None:
                    help=f"a registered method ({', '.join(sorted(METHODS))}) or a variant defined under the config's methods")
     p.add_argument("--dataset", required=True, help="mnist, mnist5k, fashion_mnist, svhn, celeba-<Attribute>, toy-<shape>")
     p.add_argument("--k", type=int, required=True, help="number of clusters K")
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--out", type=Path, required=True, help="run folder (predictions.npy, metrics.json, ...)")
+    p.add_argument("--seed", type=int, nargs="+", required=True,
+                   help="the run's seed; several seeds train together in one process (seeds_per_job), "
+                        "each into its own run folder: then --out must contain {seed}")
+    p.add_argument("--out", required=True,
+                   help="run folder (predictions.npy, metrics.json, ...); {seed} is replaced by the seed")
     p.add_argument("--config", type=Path, default=None, help="YAML config (default config/config.yaml)")
     p.add_argument("--data-dir", default=None, help="folder with the dataset files (overrides data_dir)")
     p.add_argument("--n-samples", type=int, default=None, help="class-balanced subset of N images (seeded)")
@@ -72,15 +75,23 @@ def _add_table(sub, name: str, what: str) -> None:
 
 def _cmd_run(args) -> int:
     from ganem.config import parse_n_labels
-    from ganem.run import RunSpec, execute
+    from ganem.errors import ConfigError
+    from ganem.run import RunSpec, execute, execute_pack
 
-    spec = RunSpec(method=args.method, dataset=args.dataset, k=args.k, seed=args.seed, out=args.out,
-                   config_path=args.config, data_dir=args.data_dir, n_samples=args.n_samples,
-                   n_labels=parse_n_labels(args.n_labels), overrides=tuple(args.overrides), progress=not args.no_progress)
-    record = execute(spec)
-    print(f"{args.method} {args.dataset} K={args.k} seed={args.seed}: error {record['error']:.2f}% "
-          f"({record['scoring_rule']}), NMI {record['nmi']:.3f}, ARI {record['ari']:.3f}, "
-          f"{record['seconds']:.1f}s -> {args.out / 'metrics.json'}")
+    if len(args.seed) != len(set(args.seed)):
+        raise ConfigError(f"--seed {' '.join(map(str, args.seed))}: a seed is given twice")
+    if len(args.seed) > 1 and "{seed}" not in args.out:
+        raise ConfigError(f"--out {args.out}: several seeds need one folder each; put {{seed}} in --out "
+                          "(e.g. results/runs/ganem/mnist/unsup/K10/seed{seed})")
+    specs = [RunSpec(method=args.method, dataset=args.dataset, k=args.k, seed=seed,
+                     out=Path(args.out.replace("{seed}", str(seed))), config_path=args.config,
+                     data_dir=args.data_dir, n_samples=args.n_samples, n_labels=parse_n_labels(args.n_labels),
+                     overrides=tuple(args.overrides), progress=not args.no_progress) for seed in args.seed]
+    records = [execute(specs[0])] if len(specs) == 1 else execute_pack(specs)
+    for spec, record in zip(specs, records):
+        print(f"{args.method} {args.dataset} K={args.k} seed={spec.seed}: error {record['error']:.2f}% "
+              f"({record['scoring_rule']}), NMI {record['nmi']:.3f}, ARI {record['ari']:.3f}, "
+              f"{record['seconds']:.1f}s -> {spec.out / 'metrics.json'}")
     return 0
 
 

@@ -72,6 +72,38 @@ def ablation_runs(config: dict[str, Any]) -> list[Run]:
             for seed in ablation_seeds(config, method)]
 
 
+@dataclass(frozen=True)
+class Pack:
+    """Seeds of one cell trained in one job (``seeds_per_job``)."""
+    method: str
+    dataset: str
+    n_labels: int | str
+    k: int
+    seeds: tuple[int, ...]
+
+
+def seed_packs(config: dict[str, Any]) -> list[Pack]:
+    """The runs of ``all`` whose method steps seeds together, S = ``seeds_per_job`` seeds of a cell to
+    a job, in seed order; a cell's last pack may be smaller, and a single seed left over stays a plain
+    run. Fig. 4's variant runs (one seed each) are never packed. [] when S = 1."""
+    from ganem.config import resolve_method
+    from ganem.methods import get_method
+
+    size = int(config.get("seeds_per_job", 1))
+    if size < 2:
+        return []
+    cells: dict[tuple, list[int]] = {}
+    for run in targets(config).get("all", []):
+        if run.variant is None and get_method(resolve_method(config, run.method).method).steps_seeds_together:
+            cells.setdefault((run.method, run.dataset, run.n_labels, run.k), []).append(run.seed)
+    packs = []
+    for (method, dataset, n_labels, k), seeds in cells.items():
+        seeds = sorted(set(seeds))
+        packs += [Pack(method, dataset, n_labels, k, tuple(seeds[i:i + size])) for i in range(0, len(seeds), size)
+                  if len(seeds[i:i + size]) > 1]
+    return packs
+
+
 def fig4_panels(config: dict[str, Any]) -> list[tuple[str, Run]]:
     """[(panel title, run)] of Fig. 4 in the paper's order; [] when the config has no fig4."""
     spec = config.get("fig4")

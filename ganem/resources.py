@@ -38,24 +38,26 @@ def _family(config: dict[str, Any], method: str) -> str:
 
 
 def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
-                    attempt: int = 1) -> int:
-    """Wall-time limit of one run in minutes (SLURM's --time), from the run's estimated cost."""
+                    attempt: int = 1, n_seeds: int = 1) -> int:
+    """Wall-time limit of one job of ``n_seeds`` runs in minutes (SLURM's --time), from the runs'
+    estimated cost (packed seeds are costed as run one after another: a GPU may overlap them)."""
     seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
     if seconds is None:
         minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
     else:
-        minutes = math.ceil(RUNTIME_SAFETY * seconds / 60) + RUNTIME_STARTUP_MIN
+        minutes = math.ceil(RUNTIME_SAFETY * n_seeds * seconds / 60) + RUNTIME_STARTUP_MIN
     return minutes * 2 ** (max(attempt, 1) - 1)
 
 
 def training_resources(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
-                       attempt: int = 1) -> dict[str, int]:
-    """threads, mem_mb, runtime (minutes) and gpu of one training job."""
+                       attempt: int = 1, n_seeds: int = 1) -> dict[str, int]:
+    """threads, mem_mb, runtime (minutes) and gpu of one training job of ``n_seeds`` packed runs
+    (each seed holds its own copy of the data and nets, so memory grows with the pack)."""
     family = _family(config, method)
     return {
         "threads": int(config.get("threads_per_job", 1)),
-        "mem_mb": MEM_MB[family],
-        "runtime": runtime_minutes(config, method, dataset, n_labels, k, attempt),
+        "mem_mb": MEM_MB[family] * n_seeds,
+        "runtime": runtime_minutes(config, method, dataset, n_labels, k, attempt, n_seeds),
         "gpu": int(config.get("gpus_per_job", 0)) if family == "neural" else 0,
     }
 

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -96,8 +97,24 @@ def draw_labelled(images: data.ImageSet, n_labels: int | str, seed: int) -> Labe
     return Labelled(x=images.x[torch.from_numpy(idx)], y=torch.from_numpy(images.y[idx]))
 
 
-def execute(spec: RunSpec) -> dict:
-    """Run one cell end to end and return the metrics record (also written to metrics.json)."""
+@dataclasses.dataclass
+class _Cell:
+    """One run between its checks and its record: what ``_start`` resolved and loaded."""
+    spec: RunSpec
+    config: dict
+    variant: Any
+    method_cls: type
+    params: Any
+    device: Any
+    fit_set: data.ImageSet
+    score_set: data.ImageSet
+    fit_split: str
+    score_split: str
+    labelled: Labelled | None
+
+
+def _start(spec: RunSpec) -> _Cell:
+    """Check a run and load its data; only then create its folder (bad input leaves none)."""
     config, variant, method_cls, params, fit_split, score_split, device = prepare(spec)
     out = Path(spec.out)
     (out / "metrics.json").unlink(missing_ok=True)  # a rerun that fails must not leave the old one
@@ -111,24 +128,33 @@ def execute(spec: RunSpec) -> dict:
         raise ConfigError(f"--k {spec.k}: a semi-supervised run needs K = {fit_set.n_classes} (the classes)")
     labelled = draw_labelled(fit_set, spec.n_labels, spec.seed) if spec.n_labels else None
     out.mkdir(parents=True, exist_ok=True)  # only now: bad data or arguments leave no run folder
+    return _Cell(spec, config, variant, method_cls, params, device, fit_set, score_set, fit_split, score_split,
+                 labelled)
 
-    torch.set_num_threads(config.get("threads_per_job", 1))
+
+def _method(cell: _Cell):
+    """The method instance of a cell; the global RNGs are seeded with the run's seed first."""
+    spec = cell.spec
+    torch.set_num_threads(cell.config.get("threads_per_job", 1))
     seed_everything(spec.seed)
-    ctx = RunContext(k=spec.k, seed=spec.seed, run_dir=out, device=device, progress=spec.progress,
-                     monitor_labels=fit_set.y)
-    method = method_cls(params, ctx)
-    log.info("fitting %s on %s/%s (%d images), K=%d, seed=%d", spec.method, spec.dataset, fit_split,
-             len(fit_set.y), spec.k, spec.seed)
-    start = time.perf_counter()
-    method.fit(fit_set.x, labelled)
-    fit_seconds = time.perf_counter() - start
-    assignment = method.assign(score_set.x)
-    seconds = time.perf_counter() - start
+    ctx = RunContext(k=spec.k, seed=spec.seed, run_dir=Path(spec.out), device=cell.device, progress=spec.progress,
+                     monitor_labels=cell.fit_set.y)
+    log.info("fitting %s on %s/%s (%d images), K=%d, seed=%d", spec.method, spec.dataset, cell.fit_split,
+             len(cell.fit_set.y), spec.k, spec.seed)
+    return cell.method_cls(cell.params, ctx)
 
-    scores = metrics.score(score_set.y, assignment.labels, spec.k, score_set.n_classes,
+
+def _finish(cell: _Cell, method, fit_seconds: float, pack: dict | None = None) -> dict:
+    """Assign, score and record one fitted run; metrics.json is written last."""
+    spec, out = cell.spec, Path(cell.spec.out)
+    assign_start = time.perf_counter()
+    assignment = method.assign(cell.score_set.x)
+    seconds = fit_seconds + time.perf_counter() - assign_start
+
+    scores = metrics.score(cell.score_set.y, assignment.labels, spec.k, cell.score_set.n_classes,
                            semi_supervised=bool(spec.n_labels))
     atomic_save_npy(out / "predictions.npy", assignment.labels.astype(np.int64))
-    atomic_save_npy(out / "labels.npy", score_set.y.astype(np.int64))
+    atomic_save_npy(out / "labels.npy", cell.score_set.y.astype(np.int64))
     if assignment.proba is not None:
         atomic_save_npy(out / "proba.npy", assignment.proba.astype(np.float32))
     if assignment.features is not None:
@@ -136,24 +162,50 @@ def execute(spec: RunSpec) -> dict:
 
     record = {
         "method": spec.method,
-        "base_method": variant.method,
-        "label": variant.label,
+        "base_method": cell.variant.method,
+        "label": cell.variant.label,
         "dataset": spec.dataset,
         "setting": setting_name(spec.n_labels),
         "k": spec.k,
         "seed": spec.seed,
-        "n_labels": 0 if labelled is None else int(len(labelled.y)),
+        "n_labels": 0 if cell.labelled is None else int(len(cell.labelled.y)),
         **scores,
-        "split": {"fit": fit_split, "score": score_split},
-        "n_fit": int(len(fit_set.y)),
-        "n_classes": int(score_set.n_classes),
+        "split": {"fit": cell.fit_split, "score": cell.score_split},
+        "n_fit": int(len(cell.fit_set.y)),
+        "n_classes": int(cell.score_set.n_classes),
         "seconds": round(seconds, 3),
         "fit_seconds": round(fit_seconds, 3),
         "method_extras": assignment.extras,
-        "params": dataclasses.asdict(params),
-        "config": config,
-        "provenance": provenance(device),
+        "params": dataclasses.asdict(cell.params),
+        "config": cell.config,
+        "provenance": provenance(cell.device),
     }
+    if pack is not None:
+        record["pack"] = pack
     atomic_write_json(out / "metrics.json", record)
-    tidy_checkpoint(out, config.get("checkpoints", "slim"))
+    tidy_checkpoint(out, cell.config.get("checkpoints", "slim"))
     return record
+
+
+def execute(spec: RunSpec) -> dict:
+    """Run one cell end to end and return the metrics record (also written to metrics.json)."""
+    cell = _start(spec)
+    method = _method(cell)
+    start = time.perf_counter()
+    method.fit(cell.fit_set.x, cell.labelled)
+    return _finish(cell, method, time.perf_counter() - start)
+
+
+def execute_pack(specs: list[RunSpec]) -> list[dict]:
+    """Several seeds of one cell in one process (``seeds_per_job``), each written to its own run
+    folder exactly as ``execute`` would write it; ``fit_seconds`` is the pack's fit time shared
+    evenly, and ``pack`` in metrics.json records the pack's seeds and total fit time."""
+    if len({(s.method, s.dataset, s.k, s.n_labels) for s in specs}) != 1:
+        raise ConfigError("a pack holds seeds of one cell: same --method, --dataset, --k and --n-labels")
+    cells = [_start(spec) for spec in specs]  # every seed checked and loaded before any fitting
+    methods = [_method(cell) for cell in cells]
+    start = time.perf_counter()
+    cells[0].method_cls.fit_seeds(methods, [c.fit_set.x for c in cells], [c.labelled for c in cells])
+    total = time.perf_counter() - start
+    pack = {"seeds": [spec.seed for spec in specs], "fit_seconds_total": round(total, 3)}
+    return [_finish(cell, method, total / len(cells), pack) for cell, method in zip(cells, methods)]

@@ -59,6 +59,8 @@ class Method(abc.ABC):
     supports_labels: ClassVar[bool] = False  # can it use a Labelled set (semi-supervised)?
     # What one unit of training budget is ("G+D steps"); None for methods fitted to convergence.
     budget_unit: ClassVar[str | None] = None
+    # Does ``fit_seeds`` step several seeds together (so that ``seeds_per_job`` packs its runs)?
+    steps_seeds_together: ClassVar[bool] = False
 
     @classmethod
     def budget(cls, params: Any, n_fit: int) -> int | None:
@@ -73,6 +75,18 @@ class Method(abc.ABC):
     @abc.abstractmethod
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
         """Fit on images ``x`` (float32, (N, C, H, W) or (N, D) for vector data)."""
+
+    @classmethod
+    def fit_seeds(cls, methods: list["Method"], xs: list[torch.Tensor],
+                  labelled: list[Labelled | None]) -> None:
+        """Fit several seeds' instances in one process (``seeds_per_job``). Here one after another;
+        a method that can step its seeds together (GAN-EM) overrides this. Either way each instance
+        must end exactly as its own ``fit`` would have left it."""
+        from ganem.training import seed_everything
+
+        for method, x, lab in zip(methods, xs, labelled):
+            seed_everything(method.ctx.seed)  # as a separate run seeds before its fit
+            method.fit(x, lab)
 
     @abc.abstractmethod
     def assign(self, x: torch.Tensor) -> Assignment:

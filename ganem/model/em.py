@@ -19,8 +19,9 @@ never changes the training.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -288,6 +289,12 @@ class GANEMTrainer:
 
     # ------------------------------------------------------------------ Algorithm 1
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
+        for _ in self.fit_steps(x, labelled):
+            pass
+
+    def fit_steps(self, x: torch.Tensor, labelled: Labelled | None = None) -> Iterator[None]:
+        """Algorithm 1 as a generator that pauses after every M-step and E-step step, so that
+        ``fit_interleaved`` can step several seeds' trainers in one loop; ``fit`` runs it to the end."""
         p, k = self.p, self.k
         gen = seed_everything(self.ctx.seed)
         x = x.to(self.device, torch.float32)
@@ -381,6 +388,7 @@ class GANEMTrainer:
                     g_acc += g_loss
                     step += 1
                     inner.update(1)
+                    yield
             guard.check()
             sums["d_loss"] = float(d_acc) / max(steps_m, 1)
             sums["g_loss"] = float(g_acc) / max(steps_m, 1)
@@ -393,6 +401,7 @@ class GANEMTrainer:
                 guard.add(steps_m + q, {"e_loss": e_loss})
                 e_acc += e_loss
                 inner.update(1)
+                yield
             guard.check()
             inner.close()
             sums["e_loss"] = float(e_acc) / max(p.q_steps, 1)
@@ -522,6 +531,36 @@ class GANEMTrainer:
                     "noise_dim": self.noise_dim, "dead_clusters": self.guard.dead,
                     "n_dead_clusters": len(self.guard.dead)},
         )
+
+
+def fit_interleaved(trainers: list[GANEMTrainer], xs: list[torch.Tensor],
+                    labelled: list[Labelled | None]) -> None:
+    """Train several seeds' trainers in one process, one step of each in turn (``seeds_per_job``).
+
+    Each trainer keeps its own sampling generator, and the process-wide RNGs (Python, NumPy, torch,
+    which seed_everything sets and the nets' initialisation draws from) are swapped in and out around
+    every step, so each seed's run is bit-identical on CPU to the same seed trained alone. On a GPU
+    each trainer issues its work on a CUDA stream of its own, so the seeds' small kernels can overlap.
+    """
+    loops = [t.fit_steps(x, lab) for t, x, lab in zip(trainers, xs, labelled)]
+    streams = [torch.cuda.Stream(device=t.device) if t.device.type == "cuda" else None for t in trainers]
+    for stream in streams:
+        if stream is not None:
+            stream.wait_stream(torch.cuda.current_stream(stream.device))
+    states = [rng_state() for _ in loops]
+    active = list(range(len(loops)))
+    while active:
+        for i in list(active):
+            set_rng_state(states[i])
+            with torch.cuda.stream(streams[i]) if streams[i] is not None else nullcontext():
+                try:
+                    next(loops[i])
+                except StopIteration:
+                    active.remove(i)
+            states[i] = rng_state()
+    for stream in streams:
+        if stream is not None:
+            torch.cuda.current_stream(stream.device).wait_stream(stream)
 
 
 def _scatter(x: np.ndarray, labels: np.ndarray, fakes: tuple[np.ndarray, np.ndarray], path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ganem.methods.base import Assignment, Labelled, Method, RunContext
-from ganem.model.em import GANEMTrainer, mstep_steps
+from ganem.model.em import GANEMTrainer, fit_interleaved, mstep_steps
 from ganem.model.params import Params
 
 
@@ -17,6 +17,7 @@ class GANEM(Method):
     Params = Params
     supports_labels = True
     budget_unit = "G+D steps"
+    steps_seeds_together = True
 
     @classmethod
     def budget(cls, params: Params, n_fit: int) -> int:
@@ -30,6 +31,13 @@ class GANEM(Method):
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
         self.trainer = GANEMTrainer(self.params, self.ctx)
         self.trainer.fit(x, labelled)
+
+    @classmethod
+    def fit_seeds(cls, methods: list["GANEM"], xs: list[torch.Tensor], labelled: list[Labelled | None]) -> None:
+        """One step of each seed in turn (``fit_interleaved``): bit-identical to separate runs on CPU."""
+        for method in methods:
+            method.trainer = GANEMTrainer(method.params, method.ctx)
+        fit_interleaved([m.trainer for m in methods], xs, labelled)
 
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.trainer is None:

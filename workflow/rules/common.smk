@@ -57,13 +57,17 @@ def run_dir(method, dataset, n_labels, k, seed):
     return f"results/runs/{method}/{dataset}/{setting_name(n_labels)}/K{k}/seed{seed}"
 
 
-def manifest(wildcards):
+def manifest_of(dataset):
     """The data rule's manifest a run depends on: one per dataset family (every celeba-<Attribute> run
     waits for the one CelebA fetch). An unknown dataset in a target path stops the plan here."""
     try:
-        return f"data/manifests/{data.family(wildcards.dataset)}.json"
+        return f"data/manifests/{data.family(dataset)}.json"
     except data.DataError as err:
-        raise WorkflowError(f"{err} (in the target path {wildcards.dataset!r})") from None
+        raise WorkflowError(f"{err} (in the target path {dataset!r})") from None
+
+
+def manifest(wildcards):
+    return manifest_of(wildcards.dataset)
 
 
 def labels_of(setting):

@@ -1,6 +1,7 @@
-# Run stage: one job per (method, dataset, setting, K, seed). The method's resolved parameters are
-# a param, so changing one method's settings reruns only that method's jobs. Threads, memory,
-# runtime (from the run's cost) and GPUs come from ganem/resources.py, for every executor.
+# Run stage: one job per (method, dataset, setting, K, seed), or with seeds_per_job S >= 2 one job
+# per pack of S seeds of a cell (ganem.plan.seed_packs). The method's resolved parameters are a
+# param, so changing one method's settings reruns only that method's jobs. Threads, memory, runtime
+# (from the run's cost) and GPUs come from ganem/resources.py, for every executor.
 
 
 rule run:
@@ -29,3 +30,37 @@ rule run:
         "--dataset {wildcards.dataset} --k {wildcards.k} --seed {wildcards.seed} "
         "--n-labels {params.n_labels} --config {CONFIG_FILE} --out {params.out} --no-progress "
         "> {log} 2>&1"
+
+
+# Packed seeds: one rule per pack, its outputs the packed seeds' own run files. Snakemake prefers a
+# rule without wildcards to `run` for the same file, so a packed seed is never trained twice.
+for index, pack in enumerate(plan.seed_packs(config)):
+    folders = [run_dir(pack.method, pack.dataset, pack.n_labels, pack.k, seed) for seed in pack.seeds]
+    first = folders[0].rsplit("/", 1)[0]
+
+    rule:
+        name:
+            f"run_pack_{index}"
+        input:
+            manifest=manifest_of(pack.dataset),
+        output:
+            metrics=[f"{folder}/metrics.json" for folder in folders],
+            predictions=[f"{folder}/predictions.npy" for folder in folders],
+        log:
+            f"logs/runs/{first.removeprefix('results/runs/')}/seeds{'_'.join(map(str, pack.seeds))}.log",
+        params:
+            # a function: a plain string's {seed} would be read as a wildcard
+            args=lambda w, pack=pack, first=first: shlex.join([
+                "--method", pack.method, "--dataset", pack.dataset, "--k", str(pack.k), "--n-labels",
+                str(pack.n_labels), "--out", f"{first}/seed{{seed}}", "--seed", *map(str, pack.seeds)]),
+            method_params=json.dumps(method_params(config, pack.method, pack.dataset), sort_keys=True),
+        threads: training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k)["threads"]
+        resources:
+            mem_mb=training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k,
+                                      n_seeds=len(pack.seeds))["mem_mb"],
+            runtime=lambda w, attempt, pack=pack: training_resources(
+                config, pack.method, pack.dataset, pack.n_labels, pack.k, attempt, len(pack.seeds))["runtime"],
+            gpu=training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k)["gpu"],
+        shell:
+            "OMP_NUM_THREADS={threads} {GPU_PIN} --gpus {resources.gpu} -- {PY} -m ganem run {params.args} "
+            "--config {CONFIG_FILE} --no-progress > {log} 2>&1"
