@@ -41,7 +41,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to NAME.log
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null; git rev-parse HEAD; } > "$OUT_DIR/environment.txt" 2>&1
 
 # 1. the tests that take a device
-step tests 90 "$PY" -m pytest -m device --device "$DEVICE" -q -p no:cacheprovider tests/
+step tests 150 "$PY" -m pytest -m device --device "$DEVICE" -q -p no:cacheprovider tests/
 
 # 2. step costs: compile and bf16 off/on (compile only for the 28x28 and 64x64 nets: it compiles per family)
 if [ "$SMALL" = 1 ]; then
