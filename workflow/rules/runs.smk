@@ -37,6 +37,8 @@ rule run:
 for index, pack in enumerate(plan.seed_packs(config)):
     folders = [run_dir(pack.method, pack.dataset, pack.n_labels, pack.k, seed) for seed in pack.seeds]
     first = folders[0].rsplit("/", 1)[0]
+    resources_of_pack = training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k,
+                                           n_seeds=len(pack.seeds))
 
     rule:
         name:
@@ -54,13 +56,12 @@ for index, pack in enumerate(plan.seed_packs(config)):
                 "--method", pack.method, "--dataset", pack.dataset, "--k", str(pack.k), "--n-labels",
                 str(pack.n_labels), "--out", f"{first}/seed{{seed}}", "--seed", *map(str, pack.seeds)]),
             method_params=json.dumps(method_params(config, pack.method, pack.dataset), sort_keys=True),
-        threads: training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k)["threads"]
+        threads: resources_of_pack["threads"]
         resources:
-            mem_mb=training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k,
-                                      n_seeds=len(pack.seeds))["mem_mb"],
+            mem_mb=resources_of_pack["mem_mb"],
             runtime=lambda w, attempt, pack=pack: training_resources(
                 config, pack.method, pack.dataset, pack.n_labels, pack.k, attempt, len(pack.seeds))["runtime"],
-            gpu=training_resources(config, pack.method, pack.dataset, pack.n_labels, pack.k)["gpu"],
+            gpu=resources_of_pack["gpu"],
         shell:
             "OMP_NUM_THREADS={threads} {GPU_PIN} --gpus {resources.gpu} -- {PY} -m ganem run {params.args} "
             "--config {CONFIG_FILE} --no-progress > {log} 2>&1"
