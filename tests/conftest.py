@@ -97,3 +97,21 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_table1(tmp_path_factory):
+    """`snakemake results/table1.csv` on tests/configs/tiny.yaml, from nothing in a temporary folder, run
+    once per session: its dry run first, then the build (test_workflow checks both; test_slurm compares
+    its SLURM-built table with this local one).  Returns (workdir, dry run, build) CompletedProcesses."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    workdir = tmp_path_factory.mktemp("tiny_table1")
+    command = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-d", str(workdir),
+               "results/table1.csv", "--configfile", str(repo / "tests" / "configs" / "tiny.yaml")]
+    dry = subprocess.run([*command, "-n"], capture_output=True, text=True, timeout=900)
+    done = subprocess.run([*command, "--cores", "2"], capture_output=True, text=True, timeout=1800)
+    return workdir, dry, done

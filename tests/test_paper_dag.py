@@ -1,7 +1,7 @@
 """The paper's DAG (config/config.yaml) proven end to end in miniature, from nothing.
 
 `tests/miniature.py` generates the config from config/config.yaml (budgets of seconds, one seed,
-three CelebA attributes) and the data in the real on-disk formats. One test runs `snakemake all` on
+two CelebA attributes) and the data in the real on-disk formats. One test runs `snakemake all` on
 it and checks every target of `all`; another checks that the rules `snakemake -n all` plans under
 config/config.yaml are exactly the rules the miniature ran, so no rule escapes it. The rest check
 the plan of the paper config itself: it plans on any machine, stops with one line when a request

@@ -72,13 +72,13 @@ class SlurmBuild:
 
 
 @pytest.fixture(scope="module")
-def slurm_build(tmp_path_factory) -> SlurmBuild:
+def slurm_build(tmp_path_factory, request) -> SlurmBuild:
     reason = _why_unavailable()
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("slurm")
-    local, workdir = root / "local", root / "slurm"
-    done = subprocess.run(_snakemake(local, "--cores", "2"), capture_output=True, text=True, timeout=1800)
+    workdir = root / "slurm"
+    local, _, done = request.getfixturevalue("tiny_table1")  # the session's local build of the same target
     assert done.returncode == 0, done.stderr[-3000:]
 
     with cluster() as c:

@@ -16,13 +16,10 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_dag_builds_table1_from_nothing(tmp_path):
-    config = REPO / "tests" / "configs" / "tiny.yaml"
-    dry = snakemake(tmp_path, "-n", "results/table1.csv", "--configfile", str(config))
+def test_dag_builds_table1_from_nothing(tiny_table1):
+    tmp_path, dry, done = tiny_table1  # the session's tiny build (tests/conftest.py), shared with test_slurm
     assert dry.returncode == 0, dry.stderr
     assert "run" in dry.stdout and "fetch_data" in dry.stdout
-
-    done = snakemake(tmp_path, "results/table1.csv", "--configfile", str(config), "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     table = pd.read_csv(tmp_path / "results" / "table1.csv")
     assert list(table.columns[:10]) == ["method", "column", "dataset", "K", "n_labels", "error_mean",
