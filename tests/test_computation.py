@@ -13,6 +13,7 @@ and `ONEDNN_MAX_CPU_ISA` select other CPU kernels on one machine (.ci/run runs t
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -182,6 +183,11 @@ def float64_step(tmp_path_factory):
 def test_one_step_matches_float64(tmp_path, device, float64_step, option):
     """The default kernels, NHWC kernels and torch.compile'd kernels each compute one D, G and E step
     within float32's worst-case rounding of the exact (float64) losses and gradients."""
+    if option.get("compile") and os.environ.get("ATEN_CPU_CAPABILITY") and device.type == "cpu":
+        # torch 2.14's inductor with ATen's ISA forced below the CPU's (its kernels are built with
+        # -march=native): =default fails to compile ('at::vec' has not been declared), =avx2 gives NaN
+        # losses on an AVX-512 CPU. A real AVX2 CPU compiles for itself (issue 17: this passed there).
+        pytest.skip("compile under a forced ATEN_CPU_CAPABILITY: inductor mismatch (see comment)")
     assert_step_close(one_step_each(tmp_path, device, "fp32", **option), float64_step, FP32_LOSS, FP32_GRAD,
                       str(option))
 
