@@ -1,0 +1,66 @@
+"""GPU-path defects found without a GPU (issue 19, part C): each test stands in for the GPU with
+monkeypatched ``torch.cuda`` functions, the ``meta`` device or a subprocess environment."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ganem import training
+
+
+def _fake_cuda(monkeypatch, visible: int, calls: list):
+    """torch.cuda as a machine with ``visible`` GPUs shows it: one RNG state per device; restoring
+    more states than devices fails as torch's set_rng_state_all does (invalid device ordinal)."""
+    state = lambda i: torch.full((16,), i, dtype=torch.uint8)  # noqa: E731
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state", lambda device="cuda": state(0))
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [state(i) for i in range(visible)])
+
+    def set_all(states):
+        if len(states) > visible:
+            raise RuntimeError("CUDA error: invalid device ordinal")
+        calls.extend(states)
+
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", set_all)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, device="cuda": calls.append(s))
+
+
+def test_checkpoint_from_4_gpus_resumes_pinned_to_1(monkeypatch):
+    """Point 4: the checkpoint holds the current device's CUDA RNG state only, and restores it
+    on a machine that sees one GPU."""
+    saved_calls: list = []
+    _fake_cuda(monkeypatch, visible=4, calls=saved_calls)
+    state = training.rng_state()
+    assert isinstance(state["cuda"], torch.Tensor)  # one state, not one per visible GPU
+    restored: list = []
+    _fake_cuda(monkeypatch, visible=1, calls=restored)
+    training.set_rng_state(state)
+    assert len(restored) == 1 and torch.equal(restored[0], state["cuda"])
+
+
+def test_old_all_gpu_checkpoint_restores_its_first_state(monkeypatch):
+    restored: list = []
+    _fake_cuda(monkeypatch, visible=1, calls=restored)
+    state = training.rng_state()
+    state["cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(4)]
+    training.set_rng_state(state)
+    assert len(restored) == 1 and int(restored[0][0]) == 0
+
+
+def _env_after_import(**env) -> str:
+    base = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    code = "import os, ganem; print(os.environ.get('CUBLAS_WORKSPACE_CONFIG'))"
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def test_cublas_workspace_is_set_before_any_cuda_work():
+    """Point 9: importing ganem (what every entry point does first) fixes cuBLAS's workspace, which
+    deterministic cuBLAS needs; a user's own setting wins."""
+    assert _env_after_import() == ":4096:8"
+    assert _env_after_import(CUBLAS_WORKSPACE_CONFIG=":16:8") == ":16:8"
