@@ -64,3 +64,41 @@ def test_cublas_workspace_is_set_before_any_cuda_work():
     deterministic cuBLAS needs; a user's own setting wins."""
     assert _env_after_import() == ":4096:8"
     assert _env_after_import(CUBLAS_WORKSPACE_CONFIG=":16:8") == ":16:8"
+
+
+def test_step_timings_run_under_trainings_deterministic_algorithms(monkeypatch):
+    """Point 1: the timed GAN-EM and GANMM steps run with deterministic algorithms on, as training
+    does (seed_everything), whatever the process had set before."""
+    from baselines.ganmm.train import GANMMTrainer
+    from ganem import step_timing
+    from ganem.model.em import GANEMTrainer
+
+    seen: dict[str, list[bool]] = {"mstep": [], "estep": [], "ganmm": []}
+
+    def spy(cls, name, key):
+        real = getattr(cls, name)
+
+        def wrapped(self, *args, **kwargs):
+            seen[key].append(torch.are_deterministic_algorithms_enabled())
+            return real(self, *args, **kwargs)
+        monkeypatch.setattr(cls, name, wrapped)
+
+    spy(GANEMTrainer, "mstep_step", "mstep")
+    spy(GANEMTrainer, "estep_step", "estep")
+    spy(GANMMTrainer, "main_iteration", "ganmm")
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)
+    try:
+        from ganem.model.method import Params
+        from baselines.ganmm.method import Params as GANMMParams
+
+        step_timing.time_ganem("mnist", torch.device("cpu"), Params(batch_size=8, e_batch_size=8, assign_batch_size=16),
+                               steps=1, repeats=1, warmup=0)
+        torch.use_deterministic_algorithms(False)
+        step_timing.time_ganmm("mnist", torch.device("cpu"), GANMMParams(batch_size=4, critic_iters=1,
+                                                                             num_chose_schedule=((0, 2),)), repeats=1,
+                               n=16, warmup=0)
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=True)
+    assert seen["mstep"] and all(seen["mstep"]) and all(seen["estep"])
+    assert seen["ganmm"] and all(seen["ganmm"])
