@@ -270,10 +270,12 @@ class GANEMTrainer:
             "version": CHECKPOINT_VERSION, "iteration": iteration, "finished": finished,
             "params": self.p.to_dict(), "n": int(w.shape[0]), "shape": self.shape, "k": self.k,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "E": self.E.state_dict(),
-            "opt": {name: o.state_dict() for name, o in self.opt.items()},
             "w": w.detach().cpu(), "prev_labels": None if prev_labels is None else prev_labels.cpu(),
             "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
             "stopped_early": self.stopped_early, "guard": self.guard.state_dict(),
+            # optimiser states only where a resume reads them: under reset_optimizers the next EM
+            # iteration re-creates the optimisers (they would triple a CelebA checkpoint for nothing)
+            **({} if self.p.reset_optimizers else {"opt": {name: o.state_dict() for name, o in self.opt.items()}}),
         }
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
