@@ -123,3 +123,17 @@ def test_reset_optimizers_checkpoint_has_no_optimiser_states_and_resumes_exactly
     np.testing.assert_array_equal(ref.proba, res.proba)
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
     assert [strip(r) for r in records(tmp_path / "ref")] == [strip(r) for r in records(tmp_path / "res")]
+
+
+@pytest.mark.parametrize("where", ["methods.ganem.compile", "datasets.mnist5k.methods.ganem.compile"])
+def test_reduce_overhead_with_packed_seeds_is_refused_by_the_config_check(where):
+    """Point 8: compile: reduce-overhead with seeds_per_job > 1 is one clear config error (before
+    any work), and each alone is accepted."""
+    from test_config import tiny
+
+    from ganem.config import ConfigError, apply_overrides, validate
+
+    validate(apply_overrides(tiny(), ["seeds_per_job=2"]))
+    validate(apply_overrides(tiny(), [f"{where}=reduce-overhead"]))
+    with pytest.raises(ConfigError, match=r"compile: reduce-overhead .* seeds_per_job=2 .* set seeds_per_job: 1"):
+        validate(apply_overrides(tiny(), ["seeds_per_job=2", f"{where}=reduce-overhead"]))
