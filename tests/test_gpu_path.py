@@ -137,3 +137,81 @@ def test_reduce_overhead_with_packed_seeds_is_refused_by_the_config_check(where)
     validate(apply_overrides(tiny(), [f"{where}=reduce-overhead"]))
     with pytest.raises(ConfigError, match=r"compile: reduce-overhead .* seeds_per_job=2 .* set seeds_per_job: 1"):
         validate(apply_overrides(tiny(), ["seeds_per_job=2", f"{where}=reduce-overhead"]))
+
+
+def _no_writes_under(monkeypatch, folder):
+    """Tests run as root, where chmod 555 stops nothing: make every write-mode open under
+    ``folder`` (from the fetch module) fail as a read-only folder would."""
+    import builtins
+    from pathlib import Path
+
+    from ganem.data import fetching
+
+    def guarded(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+") and Path(file).resolve().is_relative_to(Path(folder).resolve()):
+            raise PermissionError(13, "Read-only file system", str(file))
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(fetching, "open", guarded, raising=False)
+
+
+def test_fetch_from_a_read_only_data_folder(tmp_path, write_idx_dataset, monkeypatch):
+    """Point 10: the fetch lock lives outside data_dir, so verifying a read-only shared folder works."""
+    from ganem import data
+    from ganem.data import fetching
+
+    write_idx_dataset(tmp_path / "shared")
+    _no_writes_under(monkeypatch, tmp_path / "shared")
+    assert len(data.fetch("mnist", tmp_path / "shared", download=False)["files"]) == 4
+    assert not fetching.lock_path(tmp_path / "shared", "mnist").resolve().is_relative_to(tmp_path / "shared")
+
+
+@pytest.fixture
+def flaky_mnist(monkeypatch, write_idx_dataset):
+    """mnist.download replaced by a downloader that writes a truncated file and times out on its
+    first ``fail`` calls, then writes the real files; it records the socket timeout in force."""
+    import socket
+
+    from ganem.data import fetching, mnist
+
+    monkeypatch.setattr(fetching, "RETRY_WAIT_S", 0.0, raising=False)
+    calls: list = []
+
+    def install(fail: int):
+        def download(ds, target):
+            calls.append(socket.getdefaulttimeout())
+            raw = target / "MNIST/raw"
+            raw.mkdir(parents=True, exist_ok=True)
+            if len(calls) <= fail:
+                (raw / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b truncated")
+                raise socket.timeout("timed out")
+            write_idx_dataset(raw, gz=False)
+
+        monkeypatch.setattr(mnist, "download", download)
+        return calls
+
+    return install
+
+
+def test_download_retries_twice_with_a_timeout_and_moves_whole_files_in(tmp_path, flaky_mnist):
+    """Point 11: two stalled attempts are retried; the third one's files are moved in."""
+    from ganem import data
+
+    calls = flaky_mnist(fail=2)
+    m = data.fetch("mnist", tmp_path, download=True)
+    assert m["downloaded"] and len(m["files"]) == 4
+    assert calls == [60] * 3  # fetching.SOCKET_TIMEOUT_S
+    assert not list(tmp_path.glob(".download-*")) and not list(tmp_path.rglob("*.gz"))  # no partial file
+
+
+def test_failed_download_keeps_no_partial_file_and_names_files_and_fix(tmp_path, flaky_mnist):
+    from ganem import data
+
+    calls = flaky_mnist(fail=10)
+    with pytest.raises(data.DataError) as err:
+        data.fetch("mnist", tmp_path, download=True)
+    msg = str(err.value)
+    assert len(calls) == 3
+    assert "failed 3 times" in msg and "timed out" in msg and "train-images-idx3-ubyte" in msg
+    assert "put the four IDX files" in msg and str(tmp_path) in msg
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # the truncated file never reached data_dir
