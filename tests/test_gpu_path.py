@@ -215,3 +215,31 @@ def test_failed_download_keeps_no_partial_file_and_names_files_and_fix(tmp_path,
     assert "failed 3 times" in msg and "timed out" in msg and "train-images-idx3-ubyte" in msg
     assert "put the four IDX files" in msg and str(tmp_path) in msg
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # the truncated file never reached data_dir
+
+
+@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter")
+def test_ganmm_noise_generator_state_moves_between_devices(tmp_path, monkeypatch):
+    """Point 5: GANMM's noise generator stays on the CPU when training on another device (`meta`
+    stands in for a GPU), so a CPU checkpoint's generator state restores there and the reverse;
+    the noise itself is on the training device."""
+    from test_ganmm import TINY, tiny_data
+
+    from baselines.ganmm.method import Params
+    from baselines.ganmm.train import GANMMTrainer
+    from ganem.methods import RunContext, make_params
+
+    monkeypatch.setattr(GANMMTrainer, "_fingerprint", lambda self, x: {})  # its checksum reads values back
+    params = make_params(Params, {**TINY, "output_activation": "sigmoid"}, "methods.ganmm")
+
+    def trainer(device: str) -> GANMMTrainer:
+        t = GANMMTrainer(params, RunContext(k=2, seed=0, run_dir=tmp_path / device, device=torch.device(device),
+                                            progress=False))
+        t.setup(tiny_data(n=20)[0])
+        return t
+
+    cpu, meta = trainer("cpu"), trainer("meta")
+    cpu._noise(5)
+    meta.noise_gen.set_state(cpu.noise_gen.get_state())  # _restore of a CPU run's checkpoint
+    assert meta._noise(3).device.type == "meta"
+    cpu.noise_gen.set_state(meta.noise_gen.get_state())  # and the reverse
+    assert torch.equal(cpu.noise_gen.get_state(), meta.noise_gen.get_state())

@@ -14,8 +14,8 @@
             weight clipping of the critic after every critic step
     predict: argmax of the classifier's softmax
 
-All training randomness is drawn from two torch.Generators seeded with the run's seed (one on the
-CPU for weight init, data order and the epsilon draws; one on the device for the noise z); their
+All training randomness is drawn from two CPU torch.Generators seeded with the run's seed (one for
+weight init, data order and the epsilon draws; one for the noise z, moved to the device); their
 states, the data streams' positions, the models and optimisers go into checkpoint.pt, so a killed
 run restarts bit-identically.  The sample grid uses a generator of its own.
 """
@@ -120,7 +120,7 @@ class GANMMTrainer:
 
     # ------------------------------------------------------------------ sampling / steps
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.p.noise_dim, generator=self.noise_gen, device=self.device)
+        return torch.randn(n, self.p.noise_dim, generator=self.noise_gen).to(self.device)
 
     def _g_step(self, i: int, z: torch.Tensor) -> torch.Tensor:
         G, D = self.G[i], self.D[i]
@@ -312,9 +312,11 @@ class GANMMTrainer:
         x = x.to(self.device, torch.float32).contiguous()
         n = len(x)
         self._build(x, self.gen)
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 1)
-        grid_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 7919)
-        self.grid_z = torch.randn(p.batch_size, p.noise_dim, generator=grid_gen, device=self.device)
+        # noise generators on the CPU whatever the device: a checkpoint's generator state then
+        # restores on a CPU or a GPU alike (docs/paper-run.md); the noise is drawn there and moved
+        self.noise_gen = torch.Generator().manual_seed(self.ctx.seed + 1)
+        grid_gen = torch.Generator().manual_seed(self.ctx.seed + 7919)
+        self.grid_z = torch.randn(p.batch_size, p.noise_dim, generator=grid_gen).to(self.device)
         self.split = initial_split(n, k, p.batch_size, self.gen)
         self.split_pos = [0] * k
         self.stream = EpochStream(n, p.batch_size, self.gen)
