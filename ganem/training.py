@@ -82,10 +82,12 @@ class FiniteGuard:
 
     def __init__(self, iteration: int, every: int):
         self.iteration, self.every = iteration, max(int(every), 1)
-        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.pending: list[tuple[int, int, dict[str, torch.Tensor]]] = []
 
-    def add(self, step: int, losses: dict[str, torch.Tensor]) -> None:
-        self.pending.append((step, losses))
+    def add(self, step: int, losses: dict[str, torch.Tensor], iteration: int | None = None) -> None:
+        """Keep one step's losses; ``iteration`` overrides the guard's own for the error message
+        (GANMM names each main-loop iteration, one guard spanning many)."""
+        self.pending.append((self.iteration if iteration is None else iteration, step, losses))
         if len(self.pending) >= self.every:
             self.check()
 
@@ -93,10 +95,10 @@ class FiniteGuard:
         """Raise NonFiniteLoss for the first bad step since the last check; then forget the window."""
         if not self.pending:
             return
-        flat = torch.stack([v.detach().float().reshape(()) for _, losses in self.pending for v in losses.values()])
+        flat = torch.stack([v.detach().float().reshape(()) for _, _, losses in self.pending for v in losses.values()])
         if not bool(torch.isfinite(flat).all()):
-            for step, losses in self.pending:
-                check_finite(losses, self.iteration, step)
+            for iteration, step, losses in self.pending:
+                check_finite(losses, iteration, step)
         self.pending.clear()
 
 

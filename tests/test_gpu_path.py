@@ -243,3 +243,97 @@ def test_ganmm_noise_generator_state_moves_between_devices(tmp_path, monkeypatch
     assert meta._noise(3).device.type == "meta"
     cpu.noise_gen.set_state(meta.noise_gen.get_state())  # and the reverse
     assert torch.equal(cpu.noise_gen.get_state(), meta.noise_gen.get_state())
+
+
+@pytest.fixture
+def host_reads(monkeypatch):
+    """Counts reads of floating-point tensor values into Python (float(), .item(), .tolist()): on
+    a GPU each one waits for the device (integer index bookkeeping on the CPU is not counted)."""
+    count = {"n": 0}
+    for name in ("__float__", "item", "tolist"):
+        real = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _real=real, **kwargs):
+            if self.is_floating_point():
+                count["n"] += 1
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    return count
+
+
+def test_ganmm_iterations_read_no_loss_back(tmp_path, host_reads):
+    """Point 7: GANMM's pretraining and main-loop iterations keep their 2K+1 losses on the device;
+    they are read back once per window (FINITE_CHECK_EVERY iterations, a log or a checkpoint)."""
+    from test_ganmm import TINY, tiny_data
+
+    from baselines.ganmm.method import Params
+    from baselines.ganmm.train import GANMMTrainer
+    from ganem.methods import RunContext, make_params
+
+    params = make_params(Params, {**TINY, "output_activation": "sigmoid"}, "methods.ganmm")
+    trainer = GANMMTrainer(params, RunContext(k=2, seed=0, run_dir=tmp_path, device=torch.device("cpu"),
+                                              progress=False))
+    x = trainer.setup(tiny_data(n=40)[0])
+    host_reads["n"] = 0
+    for it in range(3):
+        trainer.pretrain_iteration(x, it)
+    for t in range(3):
+        trainer.main_iteration(x, t)
+    assert host_reads["n"] == 0
+    trainer._flush()
+    assert host_reads["n"] == 1 and trainer.window["n"] == 6 and trainer.window["loss_g"][0] != 0
+
+
+def test_ganem_labelled_steps_read_no_loss_back_per_step(tmp_path, host_reads, monkeypatch):
+    """Point 7: GAN-EM's labelled E-net steps (Sec. 5.3) read back the labelled error once per pass
+    over the labels and their losses once at the end, not two floats per step."""
+    from ganem.methods import RunContext
+    from ganem.model.em import GANEMTrainer
+    from ganem.model.method import Params
+
+    params = Params(em_iterations=1, mstep_batches=1, q_steps=1, batch_size=8, e_batch_size=8, mlp_hidden=8,
+                    semi_batch_size=4, semi_epsilon=0.0, semi_max_steps=30, monitor_fakes=8, noise="normal")
+    trainer = GANEMTrainer(params, RunContext(k=2, seed=0, run_dir=tmp_path, device=torch.device("cpu"),
+                                              progress=False))
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 2, generator=g)
+    trainer._build(x)
+    trainer._make_optimizers(0)
+    passes = []
+    real_error = trainer._labelled_error
+    monkeypatch.setattr(trainer, "_labelled_error", lambda *a: passes.append(1) or real_error(*a))
+    host_reads["n"] = 0
+    info = trainer._train_labelled(x[:20], torch.randint(0, 2, (20,), generator=g), g, 1)
+    assert info["semi_steps"] >= 10 and info["semi_loss"] is not None
+    # one read per labelled-error pass (5 steps each) and one for the mean loss; before: 2 per step more
+    assert host_reads["n"] <= len(passes) + 1 < info["semi_steps"]
+
+
+def test_a_gpu_timing_of_another_model_warns(tmp_path, monkeypatch, capsys):
+    """Point 2: a stored GPU timing carries its device name (``cuda:NVIDIA H200``); pricing runs
+    on a machine whose GPU is another model warns, naming both and the fix; the same model does not."""
+    import json
+
+    from ganem import cost
+
+    monkeypatch.setattr(cost, "TIMINGS_DIR", tmp_path)
+    for cache in (cost._stored, cost._warn_mismatch):
+        cache.cache_clear()
+    table = {"device": "cuda", "device_name": "NVIDIA H200", "families": {}}
+    (tmp_path / "cuda.json").write_text(json.dumps(table))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla T4")
+    from test_cost import PAPER  # device cuda (gpus_per_job)
+
+    try:
+        assert cost.device_key(table) == "cuda:NVIDIA H200"
+        with pytest.warns(UserWarning, match=r"measured on cuda:NVIDIA H200, but this machine's GPU is cuda:Tesla T4"
+                                             r".*--save-timings"):
+            assert cost.estimate_run_seconds(PAPER, "ganem", "mnist", 0, 10) is None  # no mnist row
+        monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
+        assert cost.device_mismatch(table) is None
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a login node: cannot tell
+        assert cost.device_mismatch(table) is None
+    finally:
+        for cache in (cost._stored, cost._warn_mismatch):
+            cache.cache_clear()
