@@ -18,6 +18,7 @@ def estimate(monkeypatch):
             return seconds
 
         monkeypatch.setattr(resources, "estimate_run_seconds", fake)
+        monkeypatch.setattr(resources, "gpu_seconds_from_cpu", lambda *a: None)  # nor a CPU timing to scale
         return calls
 
     return set_to
@@ -39,9 +40,8 @@ def test_runtime_follows_the_cost_not_one_guess(estimate):
     assert (celeba, mnist) == (610, 30)
 
 
-def test_unknown_cost_falls_back_to_the_documented_defaults(estimate, monkeypatch):
+def test_unknown_cost_falls_back_to_the_documented_defaults(estimate):
     estimate(None)
-    monkeypatch.setattr(resources, "gpu_seconds_from_cpu", lambda *a: None)  # no CPU timing either
     assert runtime_minutes(CONFIG, "ganem", "mnist", 0, 10) == resources.FALLBACK_CAP_MIN == 8 * 60
     assert runtime_minutes(CONFIG, "kmeans", "mnist", 0, 10) == 2 * 60
 
@@ -54,6 +54,7 @@ def test_no_gpu_timing_prices_a_gpu_run_from_the_cpu_timing_capped(estimate, mon
     from ganem import cost
 
     estimate(None)  # no timing of the planned device (cuda)
+    monkeypatch.setattr(resources, "gpu_seconds_from_cpu", cost.gpu_seconds_from_cpu)  # the real one
     row = {"mstep_ms": 10.0, "mstep_batch": 64, "estep_ms": 20.0, "estep_batch": 64, "assign_ms_per_image": 0.0}
     monkeypatch.setattr(cost, "TIMINGS_DIR", tmp_path)
     cost._stored.cache_clear()
@@ -80,7 +81,7 @@ def test_each_retry_doubles_the_runtime(estimate):
 def test_training_resources_of_neural_and_classical_runs(estimate):
     estimate(None)
     assert training_resources(CONFIG, "ganem", "mnist", 0, 10) == {
-        "threads": 2, "mem_mb": 8000, "runtime": 1440, "gpu": 1}
+        "threads": 2, "mem_mb": 8000, "runtime": resources.FALLBACK_CAP_MIN, "gpu": 1}
     # K-means never declares a GPU, whatever gpus_per_job says
     assert training_resources(CONFIG, "kmeans", "mnist", 0, 10) == {
         "threads": 2, "mem_mb": 4000, "runtime": 120, "gpu": 0}
