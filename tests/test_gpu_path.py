@@ -317,7 +317,8 @@ def test_a_gpu_timing_of_another_model_warns(tmp_path, monkeypatch, capsys):
     from ganem import cost
 
     monkeypatch.setattr(cost, "TIMINGS_DIR", tmp_path)
-    for cache in (cost._stored, cost._warn_mismatch):
+    caches = [cost._stored, getattr(cost, "_warn_mismatch", cost._stored)]
+    for cache in caches:
         cache.cache_clear()
     table = {"device": "cuda", "device_name": "NVIDIA H200", "families": {}}
     (tmp_path / "cuda.json").write_text(json.dumps(table))
@@ -326,14 +327,14 @@ def test_a_gpu_timing_of_another_model_warns(tmp_path, monkeypatch, capsys):
     from test_cost import PAPER  # device cuda (gpus_per_job)
 
     try:
-        assert cost.device_key(table) == "cuda:NVIDIA H200"
         with pytest.warns(UserWarning, match=r"measured on cuda:NVIDIA H200, but this machine's GPU is cuda:Tesla T4"
                                              r".*--save-timings"):
             assert cost.estimate_run_seconds(PAPER, "ganem", "mnist", 0, 10) is None  # no mnist row
+        assert cost.device_key(table) == "cuda:NVIDIA H200"
         monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
         assert cost.device_mismatch(table) is None
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a login node: cannot tell
         assert cost.device_mismatch(table) is None
     finally:
-        for cache in (cost._stored, cost._warn_mismatch):
+        for cache in caches:
             cache.cache_clear()

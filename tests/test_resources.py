@@ -18,7 +18,8 @@ def estimate(monkeypatch):
             return seconds
 
         monkeypatch.setattr(resources, "estimate_run_seconds", fake)
-        monkeypatch.setattr(resources, "gpu_seconds_from_cpu", lambda *a: None)  # nor a CPU timing to scale
+        monkeypatch.setattr(resources, "gpu_seconds_from_cpu", lambda *a: None,  # nor a CPU timing to scale
+                            raising=False)
         return calls
 
     return set_to
