@@ -65,7 +65,8 @@ def test_no_gpu_timing_prices_a_gpu_run_from_the_cpu_timing_capped(estimate, mon
                                     "p_epochs": 1, "q_steps": 100}}}
     try:
         cpu_s = 3 * (10 * 10.0 + 100 * 20.0) / 1000  # 3 EM iterations of 10 M-step + 100 E-step steps
-        assert cost.gpu_seconds_from_cpu(config, "small", "mnist", 0, 10) == pytest.approx(cpu_s / cost.GPU_SPEEDUP_FLOOR)
+        gpu_s = cost.gpu_seconds_from_cpu(config, "small", "mnist", 0, 10)
+        assert gpu_s == pytest.approx(cpu_s / cost.GPU_SPEEDUP_FLOOR)
         assert runtime_minutes(config, "small", "mnist", 0, 10) == 1 + 10  # 2 x 1.26 s -> 1 min, + 10
         config["methods"]["small"]["em_iterations"] = 10**6  # far past the cap
         assert runtime_minutes(config, "small", "mnist", 0, 10) == resources.FALLBACK_CAP_MIN
