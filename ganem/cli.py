@@ -132,6 +132,9 @@ def _cmd_plan(args) -> int:
             path.write_text(json.dumps(now, indent=2) + "\n")
             print(f"wrote {path}", file=sys.stderr)
     gpu = now if now["device"] == "cuda" else cost.stored_timings("cuda")
+    mismatch = cost.device_mismatch(gpu) if gpu is not None and gpu is not now else None
+    if mismatch:
+        print(f"warning: {mismatch}", file=sys.stderr)
     print(plan.format_plan(config, groups, now, gpu))
     return 0
 

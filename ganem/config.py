@@ -157,6 +157,7 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
     for where, names in _method_uses(config):
         for name in names:
             resolve_method(config, name, where=f"{source}: {where}")
+    _check_compile_packing(config, source)
     for end in (config.get("ablation") or {}).get("ends", []):
         if end not in config["ablation"]["methods"]:
             raise ConfigError(f"{source}: ablation.ends: {end} is not among ablation.methods; add it there")
@@ -168,6 +169,20 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
         for name in names:
             if not _method_class(resolve_method(config, name).method).supports_labels:
                 raise ConfigError(f"{source}: {where}: method {name!r} cannot use labels; remove it there")
+
+
+def _check_compile_packing(config: dict[str, Any], source: str) -> None:
+    """compile: reduce-overhead captures CUDA graphs in one shared pool; seeds_per_job > 1 steps
+    several seeds' graphs in turn in one process, which no GPU test has covered yet: refuse it."""
+    if int(config.get("seeds_per_job", 1)) <= 1:
+        return
+    places = [(f"methods.{name}", values) for name, values in config["methods"].items()]
+    places += [(f"datasets.{dataset}.methods.{name}", values) for dataset, settings in config["datasets"].items()
+               for name, values in settings.get("methods", {}).items()]
+    for where, values in places:
+        if (values or {}).get("compile") == "reduce-overhead":
+            raise ConfigError(f"{source}: {where}.compile: reduce-overhead (CUDA graphs) with seeds_per_job="
+                              f"{config['seeds_per_job']} is untested; set seeds_per_job: 1 or compile: default")
 
 
 def _method_uses(config: dict[str, Any], labelled_only: bool = False) -> list[tuple[str, list[str]]]:

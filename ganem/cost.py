@@ -15,6 +15,7 @@ GAN-EM's semi-supervised label steps (at most semi_max_steps per iteration), k-m
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,11 +141,60 @@ def stored_timings(device_type: str) -> dict[str, Any] | None:
     return _stored(timing_path(device_type))
 
 
+def device_key(timings: dict[str, Any]) -> str:
+    """What a timing table was measured on, e.g. ``cuda:NVIDIA H200`` (device type and name)."""
+    return f"{timings.get('device', '?')}:{timings.get('device_name', '?')}"
+
+
+def device_mismatch(timings: dict[str, Any]) -> str | None:
+    """A warning when a stored GPU timing was measured on another GPU model than the one this
+    machine shows (an H200's timing would price a T4 several times too fast); None when they
+    agree or no GPU is visible here (a login node pricing the cluster's GPUs cannot tell)."""
+    if timings.get("device") != "cuda":
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    here = f"cuda:{torch.cuda.get_device_name(0)}"
+    if here == device_key(timings):
+        return None
+    return (f"{timing_path('cuda')} was measured on {device_key(timings)}, but this machine's GPU is {here}: "
+            "its hours and SLURM runtimes are for the other GPU; run `python -m ganem plan --save-timings` "
+            "here to measure this one")
+
+
+@lru_cache(maxsize=8)
+def _warn_mismatch(path: Path) -> None:
+    """Warn once per process and timing file (estimate_run_seconds is called once per job)."""
+    message = device_mismatch(_stored(path) or {})
+    if message:
+        warnings.warn(message, stacklevel=3)
+
+
 def estimate_run_seconds(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int) -> float | None:
     """Estimated seconds of one training run on the device the config runs on, from the stored
-    timing file of that device; None when no timing is known (no file, k-means, GMM)."""
+    timing file of that device; None when no timing is known (no file, k-means, GMM).  Warns
+    when the stored GPU timing is of another GPU model than this machine's (``device_mismatch``)."""
     device_type = planned_device(config)
     timings = stored_timings(device_type)
     if timings is None:
         return None
+    _warn_mismatch(timing_path(device_type))
     return seconds(run_steps(config, method, dataset, n_labels, k, device_type), timings)
+
+
+# With no GPU timing stored, a GPU run is priced from the CPU timing (one core) divided by this
+# speed-up: deliberately low (these conv nets run tens of times faster on any recent GPU than on
+# one core), so that the runtime it gives is long enough.  ganem.resources caps the result.
+GPU_SPEEDUP_FLOOR = 5.0
+
+
+def gpu_seconds_from_cpu(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int) -> float | None:
+    """A GPU run's seconds when only a CPU timing is stored: the CPU estimate / GPU_SPEEDUP_FLOOR;
+    None when the config does not run on a GPU or no CPU timing covers the run."""
+    timings = stored_timings("cpu")
+    if planned_device(config) != "cuda" or timings is None:
+        return None
+    cpu = seconds(run_steps(config, method, dataset, n_labels, k, "cuda"), timings)
+    return None if cpu is None else cpu / GPU_SPEEDUP_FLOOR

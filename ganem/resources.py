@@ -13,17 +13,20 @@ import math
 from typing import Any
 
 from ganem.config import resolve_method
-from ganem.cost import estimate_run_seconds
+from ganem.cost import estimate_run_seconds, gpu_seconds_from_cpu
 from ganem.methods import METHODS
 
 # Wall time = SAFETY x estimate + STARTUP (imports, data loading, scoring), in whole minutes. An
 # estimate is a mean over measured steps; clusters kill at the limit, so the margin is generous.
 RUNTIME_SAFETY = 2.0
 RUNTIME_STARTUP_MIN = 10
-# When no per-step timing is known for a run (a new dataset, method or device), ask for enough:
-# a day for a neural run (the slowest paper runs, 64x64 CelebA GAN-EM, take hours on one GPU) and two
-# hours for K-means/GMM (minutes on full MNIST). Override per rule with --set-resources if needed.
-DEFAULT_RUNTIME_MIN = {"neural": 24 * 60, "other": 2 * 60}
+# When no GPU timing is stored, a GPU run's limit comes from the CPU timing / GPU_SPEEDUP_FLOOR
+# (ganem.cost), with the same margin, and is capped at FALLBACK_CAP_MIN: 8 h fits the common
+# SLURM partition limits (a 24 h request is refused by shorter ones), and a retry doubles it. With
+# no timing at all (a new dataset or method): the cap for a neural run, two hours for
+# K-means/GMM (minutes on full MNIST). Override per rule with --set-resources if needed.
+FALLBACK_CAP_MIN = 8 * 60
+DEFAULT_RUNTIME_MIN = {"neural": FALLBACK_CAP_MIN, "other": 2 * 60}
 MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 plus nets and batches
 
 
@@ -42,10 +45,14 @@ def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels:
     """Wall-time limit of one job of ``n_seeds`` runs in minutes (SLURM's --time), from the runs'
     estimated cost (packed seeds are costed as run one after another: a GPU may overlap them)."""
     seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
+    cap = None
+    if seconds is None:  # no timing of the planned device: a GPU run from the CPU timing (capped)
+        seconds, cap = gpu_seconds_from_cpu(config, method, dataset, n_labels, k), FALLBACK_CAP_MIN
     if seconds is None:
         minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
     else:
         minutes = math.ceil(RUNTIME_SAFETY * n_seeds * seconds / 60) + RUNTIME_STARTUP_MIN
+        minutes = min(minutes, cap) if cap else minutes
     return minutes * 2 ** (max(attempt, 1) - 1)
 
 

@@ -89,7 +89,9 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
     """ms per M-step step (one D + one G step at batch_size), per E-step step (e_batch_size fakes),
     and per image of the assignment pass (w = E(x)), with GAN-EM's Params (default: the paper's)."""
     from ganem.model.method import Params
+    from ganem.training import enable_determinism
 
+    enable_determinism()  # the kernels training runs with (seed_everything), not the defaults
     params = params or Params()
     with tempfile.TemporaryDirectory() as tmp:
         trainer, x, w, phi_draw, gen = ganem_trainer(family, device, params, k, Path(tmp))
@@ -138,9 +140,11 @@ def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repea
     steps, lazy refresh) and ms per image of the classifier's full p(.|x) refresh."""
     from baselines.ganmm.method import Params as GANMMParams
     from baselines.ganmm.train import GANMMTrainer
+    from ganem.training import enable_determinism
 
     if family == "mlp":
         return {}  # GANMM takes images only
+    enable_determinism()  # as in training; setup() would switch it on only after the nets are built
     params = dataclasses.replace(params or GANMMParams(), proba_refresh="lazy")
     with tempfile.TemporaryDirectory() as tmp:
         ctx = RunContext(k=k, seed=0, run_dir=Path(tmp), device=device, progress=False)

@@ -32,8 +32,14 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    enable_determinism()
     return torch.Generator().manual_seed(seed)
+
+
+def enable_determinism() -> None:
+    """The kernel choice training runs under (deterministic algorithms, warning where none exists);
+    step timings call it too, so that they time what trains."""
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def resolve_output(kind: str, x: torch.Tensor, key: str) -> str:
@@ -76,10 +82,12 @@ class FiniteGuard:
 
     def __init__(self, iteration: int, every: int):
         self.iteration, self.every = iteration, max(int(every), 1)
-        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.pending: list[tuple[int, int, dict[str, torch.Tensor]]] = []
 
-    def add(self, step: int, losses: dict[str, torch.Tensor]) -> None:
-        self.pending.append((step, losses))
+    def add(self, step: int, losses: dict[str, torch.Tensor], iteration: int | None = None) -> None:
+        """Keep one step's losses; ``iteration`` overrides the guard's own for the error message
+        (GANMM names each main-loop iteration, one guard spanning many)."""
+        self.pending.append((self.iteration if iteration is None else iteration, step, losses))
         if len(self.pending) >= self.every:
             self.check()
 
@@ -87,10 +95,10 @@ class FiniteGuard:
         """Raise NonFiniteLoss for the first bad step since the last check; then forget the window."""
         if not self.pending:
             return
-        flat = torch.stack([v.detach().float().reshape(()) for _, losses in self.pending for v in losses.values()])
+        flat = torch.stack([v.detach().float().reshape(()) for _, _, losses in self.pending for v in losses.values()])
         if not bool(torch.isfinite(flat).all()):
-            for step, losses in self.pending:
-                check_finite(losses, self.iteration, step)
+            for iteration, step, losses in self.pending:
+                check_finite(losses, iteration, step)
         self.pending.clear()
 
 
@@ -141,12 +149,16 @@ def tidy_checkpoint(run_dir: Path, policy: str) -> None:
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
-    """Every RNG state a resumed run must restore to continue bit-identically."""
+    """Every RNG state a resumed run must restore to continue bit-identically.
+
+    Of CUDA, the current device's state only: a job trains on one GPU (``ganem.gpu_pin`` makes it
+    cuda:0), and a checkpoint holding every visible GPU's state could not be restored when the run
+    resumes with fewer GPUs visible."""
     state = {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None,
     }
     if generator is not None:
         state["generator"] = generator.get_state()
@@ -157,8 +169,11 @@ def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = Non
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-    if state.get("cuda") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    cuda = state.get("cuda")
+    if cuda is not None and torch.cuda.is_available():
+        if isinstance(cuda, (list, tuple)):  # older checkpoints: every visible GPU's; the run's is the first
+            cuda = cuda[0]
+        torch.cuda.set_rng_state(cuda)
     if generator is not None and "generator" in state:
         generator.set_state(state["generator"])
 

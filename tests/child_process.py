@@ -15,10 +15,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def start(script: Path, run_dir: Path, out: Path) -> subprocess.Popen:
-    """Start ``script run_dir out`` with one torch thread and progress bars off."""
+def start(script: Path, run_dir: Path, out: Path, *args: str) -> subprocess.Popen:
+    """Start ``script run_dir out *args`` with one torch thread and progress bars off."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CI="true")
-    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out)], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, str(script), str(run_dir), str(out), *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 

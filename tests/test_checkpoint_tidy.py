@@ -17,17 +17,20 @@ def _run(out, *overrides):
                            overrides=BUDGET + overrides))
 
 
+KEEP_OPT = "methods.ganem.reset_optimizers=false"  # otherwise no optimiser state is saved at all
+
+
 def test_default_slims_the_checkpoint_and_a_longer_run_resumes_from_it(tmp_path):
-    _run(tmp_path / "run")
+    _run(tmp_path / "run", KEEP_OPT)
     state = Checkpointer(tmp_path / "run").load()
     assert state is not None and state["iteration"] == 1
     assert not [key for key in state if key.startswith("opt")]  # optimiser states dropped
-    record = _run(tmp_path / "run", "datasets.toy.methods.ganem.em_iterations=2")
+    record = _run(tmp_path / "run", KEEP_OPT, "datasets.toy.methods.ganem.em_iterations=2")
     assert record["method_extras"]["em_iterations_done"] == 2
 
 
 def test_remove_and_keep(tmp_path):
     _run(tmp_path / "removed", "checkpoints=remove")
     assert not (tmp_path / "removed" / "checkpoint.pt").exists()
-    _run(tmp_path / "kept", "checkpoints=keep")
+    _run(tmp_path / "kept", KEEP_OPT, "checkpoints=keep")
     assert "opt" in torch.load(tmp_path / "kept" / "checkpoint.pt", weights_only=False)

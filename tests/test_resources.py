@@ -18,6 +18,8 @@ def estimate(monkeypatch):
             return seconds
 
         monkeypatch.setattr(resources, "estimate_run_seconds", fake)
+        monkeypatch.setattr(resources, "gpu_seconds_from_cpu", lambda *a: None,  # nor a CPU timing to scale
+                            raising=False)
         return calls
 
     return set_to
@@ -41,8 +43,36 @@ def test_runtime_follows_the_cost_not_one_guess(estimate):
 
 def test_unknown_cost_falls_back_to_the_documented_defaults(estimate):
     estimate(None)
-    assert runtime_minutes(CONFIG, "ganem", "mnist", 0, 10) == 24 * 60
+    assert runtime_minutes(CONFIG, "ganem", "mnist", 0, 10) == resources.FALLBACK_CAP_MIN == 8 * 60
     assert runtime_minutes(CONFIG, "kmeans", "mnist", 0, 10) == 2 * 60
+
+
+def test_no_gpu_timing_prices_a_gpu_run_from_the_cpu_timing_capped(estimate, monkeypatch, tmp_path):
+    """Issue 19 C.3: without timings/cuda.json a GPU job asks for (CPU estimate / GPU_SPEEDUP_FLOOR)
+    x 2 + 10 min, at most FALLBACK_CAP_MIN, not a 24 h guess that short partitions refuse."""
+    import json
+
+    from ganem import cost
+
+    estimate(None)  # no timing of the planned device (cuda)
+    monkeypatch.setattr(resources, "gpu_seconds_from_cpu", cost.gpu_seconds_from_cpu)  # the real one
+    row = {"mstep_ms": 10.0, "mstep_batch": 64, "estep_ms": 20.0, "estep_batch": 64, "assign_ms_per_image": 0.0}
+    monkeypatch.setattr(cost, "TIMINGS_DIR", tmp_path)
+    cost._stored.cache_clear()
+    (tmp_path / "cpu.json").write_text(json.dumps({"device": "cpu", "families": {"mnist": row}}))
+    config = {**CONFIG, "device": "cuda", "datasets": {"mnist": {"n_samples": 640}},
+              "methods": {"small": {"method": "ganem", "batch_size": 64, "e_batch_size": 64, "em_iterations": 3,
+                                    "p_epochs": 1, "q_steps": 100}}}
+    try:
+        cpu_s = 3 * (10 * 10.0 + 100 * 20.0) / 1000  # 3 EM iterations of 10 M-step + 100 E-step steps
+        gpu_s = cost.gpu_seconds_from_cpu(config, "small", "mnist", 0, 10)
+        assert gpu_s == pytest.approx(cpu_s / cost.GPU_SPEEDUP_FLOOR)
+        assert runtime_minutes(config, "small", "mnist", 0, 10) == 1 + 10  # 2 x 1.26 s -> 1 min, + 10
+        config["methods"]["small"]["em_iterations"] = 10**6  # far past the cap
+        assert runtime_minutes(config, "small", "mnist", 0, 10) == resources.FALLBACK_CAP_MIN
+        assert runtime_minutes(config, "small", "mnist", 0, 10, attempt=2) == 2 * resources.FALLBACK_CAP_MIN
+    finally:
+        cost._stored.cache_clear()
 
 
 def test_each_retry_doubles_the_runtime(estimate):
@@ -53,7 +83,7 @@ def test_each_retry_doubles_the_runtime(estimate):
 def test_training_resources_of_neural_and_classical_runs(estimate):
     estimate(None)
     assert training_resources(CONFIG, "ganem", "mnist", 0, 10) == {
-        "threads": 2, "mem_mb": 8000, "runtime": 1440, "gpu": 1}
+        "threads": 2, "mem_mb": 8000, "runtime": resources.FALLBACK_CAP_MIN, "gpu": 1}
     # K-means never declares a GPU, whatever gpus_per_job says
     assert training_resources(CONFIG, "kmeans", "mnist", 0, 10) == {
         "threads": 2, "mem_mb": 4000, "runtime": 120, "gpu": 0}

@@ -14,8 +14,8 @@
             weight clipping of the critic after every critic step
     predict: argmax of the classifier's softmax
 
-All training randomness is drawn from two torch.Generators seeded with the run's seed (one on the
-CPU for weight init, data order and the epsilon draws; one on the device for the noise z); their
+All training randomness is drawn from two CPU torch.Generators seeded with the run's seed (one for
+weight init, data order and the epsilon draws; one for the noise z, moved to the device); their
 states, the data streams' positions, the models and optimisers go into checkpoint.pt, so a killed
 run restarts bit-identically.  The sample grid uses a generator of its own.
 """
@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ganem.methods.base import Assignment, RunContext
-from ganem.training import (Checkpointer, IterationLog, check_finite, progress, resolve_output, rng_state,
+from ganem.training import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output, rng_state,
                             save_sample_grid, seed_everything, set_rng_state)
 
 from .nets import Classifier, Critic, Generator, clip_, tflib_init
@@ -41,6 +41,9 @@ from .stack import Stack
 
 CHECKPOINT_VERSION = 1
 GRID_COLUMNS = 10
+# Iterations whose 2K+1 losses are read back in one NaN/inf check (and before every log and
+# checkpoint): one host sync per window instead of 2K+1 per iteration.
+FINITE_CHECK_EVERY = 100
 
 
 def refresh_mode(p, device_type: str, k: int, n: int) -> str:
@@ -120,7 +123,7 @@ class GANMMTrainer:
 
     # ------------------------------------------------------------------ sampling / steps
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.p.noise_dim, generator=self.noise_gen, device=self.device)
+        return torch.randn(n, self.p.noise_dim, generator=self.noise_gen).to(self.device)
 
     def _g_step(self, i: int, z: torch.Tensor) -> torch.Tensor:
         G, D = self.G[i], self.D[i]
@@ -244,6 +247,7 @@ class GANMMTrainer:
                 "opt_g": [o.state_dict() for o in self.opt_g], "opt_d": [o.state_dict() for o in self.opt_d]}
 
     def _save(self, phase: str, x: torch.Tensor) -> None:
+        self._flush()
         self._save_samples()
         self.ckpt.save(self._state(phase, x))
 
@@ -258,6 +262,7 @@ class GANMMTrainer:
     def _log(self, x: torch.Tensor, iteration: int, phase: str, num_chose: int | None) -> dict[str, Any]:
         from ganem.metrics import clustering_error
 
+        self._flush()
         w = self.window
         n = max(w["n"], 1)
         empty = w["n"] == 0  # e.g. pretrain_iterations = 0
@@ -312,9 +317,11 @@ class GANMMTrainer:
         x = x.to(self.device, torch.float32).contiguous()
         n = len(x)
         self._build(x, self.gen)
-        self.noise_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 1)
-        grid_gen = torch.Generator(device=self.device).manual_seed(self.ctx.seed + 7919)
-        self.grid_z = torch.randn(p.batch_size, p.noise_dim, generator=grid_gen, device=self.device)
+        # noise generators on the CPU whatever the device: a checkpoint's generator state then
+        # restores on a CPU or a GPU alike (docs/paper-run.md); the noise is drawn there and moved
+        self.noise_gen = torch.Generator().manual_seed(self.ctx.seed + 1)
+        grid_gen = torch.Generator().manual_seed(self.ctx.seed + 7919)
+        self.grid_z = torch.randn(p.batch_size, p.noise_dim, generator=grid_gen).to(self.device)
         self.split = initial_split(n, k, p.batch_size, self.gen)
         self.split_pos = [0] * k
         self.stream = EpochStream(n, p.batch_size, self.gen)
@@ -324,6 +331,8 @@ class GANMMTrainer:
         self.prev_labels = None
         self.elapsed_before = 0.0
         self.t_start = time.time()
+        self.guard = FiniteGuard(0, FINITE_CHECK_EVERY)
+        self.sums: torch.Tensor | None = None  # losses since the last _flush, on the device
         self.window = self._new_window()
         self._fingerprint_cache = self._fingerprint(x)
         return x
@@ -334,8 +343,8 @@ class GANMMTrainer:
         p, k = self.p, self.k
         zg, zd, idx = self._plan(lambda i: self._next_chunk_batch(i))
         d_acc, g_acc = self._train_gans(x, zg, zd, idx, clip=p.clip_in_pretrain)
-        check_finite({f"pretrain loss_d[{i}]": d_acc[i] for i in range(k)}
-                     | {f"pretrain loss_g[{i}]": g_acc[i] for i in range(k)}, 0, it)
+        self.guard.add(it, {f"pretrain loss_d[{i}]": d_acc[i] for i in range(k)}
+                       | {f"pretrain loss_g[{i}]": g_acc[i] for i in range(k)}, iteration=0)
         self._accumulate(d_acc, g_acc, None)
         self.pretrain_done = it + 1
 
@@ -344,8 +353,7 @@ class GANMMTrainer:
         and critic_iters critic steps on epsilon-mixed batches.  Returns num_chose."""
         p, k = self.p, self.k
         loss_c = self._c_steps()
-        check_finite({"loss_c": loss_c}, t + 1, 0)
-        self._invalidate_cache(x)
+        self.guard.add(0, {"loss_c": loss_c}, iteration=t + 1)
         nc = num_chose_at(p.num_chose_schedule, t)
 
         def batch(i: int) -> torch.Tensor:
@@ -355,10 +363,15 @@ class GANMMTrainer:
             self.window["critic_batches"] += 1
             return idx
 
-        zg, zd, idx = self._plan(batch)
+        try:
+            self._invalidate_cache(x)
+            zg, zd, idx = self._plan(batch)
+        except RuntimeError:  # the epsilon draws fail on a NaN classifier: name the NaN loss instead
+            self.guard.check()
+            raise
         d_acc, g_acc = self._train_gans(x, zg, zd, idx, clip=True)
-        check_finite({f"loss_d[{i}]": d_acc[i] for i in range(k)}
-                     | {f"loss_g[{i}]": g_acc[i] for i in range(k)}, t + 1, p.critic_iters)
+        self.guard.add(p.critic_iters, {f"loss_d[{i}]": d_acc[i] for i in range(k)}
+                       | {f"loss_g[{i}]": g_acc[i] for i in range(k)}, iteration=t + 1)
         self._accumulate(d_acc, g_acc, loss_c)
         self.iterations_done = t + 1
         return nc
@@ -466,15 +479,27 @@ class GANMMTrainer:
         bar.close()
 
     def _accumulate(self, d_acc, g_acc, loss_c) -> None:
-        w = self.window
-        ci = self.p.critic_iters
-        d, g = d_acc.tolist(), g_acc.tolist()
-        for i in range(self.k):
-            w["loss_d"][i] += d[i] / ci
-            w["loss_g"][i] += g[i]
+        """Add one iteration's losses to device sums (no host sync); ``_flush`` moves them into the
+        window before it is logged or checkpointed."""
+        if self.sums is None:
+            self.sums = torch.zeros(2 * self.k + 1, device=self.device, dtype=torch.float64)
+        self.sums[:self.k] += d_acc.double() / self.p.critic_iters
+        self.sums[self.k:2 * self.k] += g_acc.double()
         if loss_c is not None:
-            w["loss_c"] += float(loss_c)
-        w["n"] += 1
+            self.sums[-1] += loss_c.double()
+        self.window["n"] += 1
+
+    def _flush(self) -> None:
+        """Check the pending losses for NaN/inf, then add the device sums to the window (one sync)."""
+        self.guard.check()
+        if self.sums is None:
+            return
+        sums, self.sums = self.sums.tolist(), None
+        w = self.window
+        for i in range(self.k):
+            w["loss_d"][i] += sums[i]
+            w["loss_g"][i] += sums[self.k + i]
+        w["loss_c"] += sums[-1]
 
     # ------------------------------------------------------------------ assign
     def assign(self, x: torch.Tensor) -> Assignment:

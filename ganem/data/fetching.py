@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import os
+import shutil
+import socket
 import sys
+import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Iterator
@@ -56,41 +62,92 @@ def verified_files(name: str, data_dir: Path) -> list[dict]:
     return celeba.verified_files(name, data_dir)
 
 
-def run_download(name: str, data_dir: Path) -> None:
-    """Run torchvision's downloader; any failure becomes a DataError that says what to do."""
+# A download that sends nothing for this long fails (torchvision's urllib has no timeout of its own:
+# a stalled SVHN download would hang while holding the fetch lock); failed attempts are retried.
+SOCKET_TIMEOUT_S = 60
+ATTEMPTS = 3  # the first try and two retries
+RETRY_WAIT_S = 1.0
+
+
+def _download_once(fam: str, target: Path) -> None:
+    if fam in ("mnist", "fashion_mnist"):
+        mnist.download(mnist.MNIST if fam == "mnist" else mnist.FASHION_MNIST, target)
+    elif fam == "svhn":
+        svhn.download(target)
+    else:
+        celeba.download(target)
+
+
+def _move_into(staging: Path, data_dir: Path) -> None:
+    """Every file torchvision left in ``staging`` to the same place under ``data_dir``, each by an
+    atomic rename: a file appears in ``data_dir`` whole or not at all."""
+    for path in sorted(staging.rglob("*")):
+        if path.is_file():
+            dest = data_dir / path.relative_to(staging)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, dest)
+
+
+def run_download(name: str, data_dir: Path, missing: str = "") -> None:
+    """Run torchvision's downloader into a staging folder inside ``data_dir`` with a socket timeout,
+    up to ATTEMPTS times, and move the files in once it succeeds; so an interrupted or truncated
+    download leaves no partial file behind (a partial .mat would fail its md5 and never be fetched
+    again).  Any failure becomes a DataError that names the missing files and what to do."""
     fam = family_of(name)
+    errors: list[str] = []
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(SOCKET_TIMEOUT_S)
     try:
-        if fam in ("mnist", "fashion_mnist"):
-            mnist.download(mnist.MNIST if fam == "mnist" else mnist.FASHION_MNIST, data_dir)
-        elif fam == "svhn":
-            svhn.download(data_dir)
-        else:
-            celeba.download(data_dir)
-    except Exception as exc:  # torchvision raises RuntimeError, URLError, ImportError, ...
-        needs = "internet access"
-        if fam == "celeba":
-            needs += (
-                " and the gdown package (pip install gdown); Google Drive often refuses "
-                "CelebA downloads for a day when its quota is exhausted"
-            )
-        raise DataError(
-            f"{name}: downloading into {data_dir} failed ({type(exc).__name__}: {exc}). "
-            f"This needs {needs}. Fix: retry with internet, or "
-            f"{MANUAL_FIX[fam].format(dir=data_dir)}."
-        ) from exc
+        for attempt in range(1, ATTEMPTS + 1):
+            staging = Path(tempfile.mkdtemp(prefix=".download-", dir=data_dir))
+            try:
+                _download_once(fam, staging)
+                _move_into(staging, data_dir)
+                return
+            except Exception as exc:  # torchvision raises RuntimeError, URLError, socket.timeout, ImportError, ...
+                errors.append(f"attempt {attempt}: {type(exc).__name__}: {exc}")
+                cause = exc
+                if attempt < ATTEMPTS:
+                    time.sleep(RETRY_WAIT_S)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        socket.setdefaulttimeout(previous)
+    needs = "internet access"
+    if fam == "celeba":
+        needs += (
+            " and the gdown package (pip install gdown); Google Drive often refuses "
+            "CelebA downloads for a day when its quota is exhausted"
+        )
+    raise DataError(
+        f"{name}: downloading into {data_dir} failed {ATTEMPTS} times ({'; '.join(errors)}); "
+        f"{missing + '; ' if missing else ''}no partial file was kept. This needs {needs} "
+        f"(each read times out after {SOCKET_TIMEOUT_S} s). Fix: retry with internet, or "
+        f"{MANUAL_FIX[fam].format(dir=data_dir)}."
+    ) from cause
+
+
+def lock_path(data_dir: Path, fam: str) -> Path:
+    """Where the fetch lock of ``fam`` in ``data_dir`` lives: the system's temporary folder, keyed by
+    the data folder's resolved path, never inside it, so a read-only shared data folder (Debian's
+    Fashion-MNIST) can be fetched from, and every process of this machine sharing it sees one lock."""
+    key = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "ganem-fetch-locks" / f"{fam}-{key}.lock"
 
 
 @contextlib.contextmanager
 def data_lock(data_dir: Path, fam: str) -> Iterator[None]:
-    """An exclusive lock on one family's files in ``data_dir`` (``.fetch-<family>.lock``), held while
-    they are downloaded and verified: a second fetch (another Snakemake process sharing the
-    data_dir) waits, then finds them in place. Released when the process ends, even on SIGKILL."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / f".fetch-{fam}.lock", "a") as handle:
+    """An exclusive lock on one family's files in ``data_dir`` (``lock_path``), held while they are
+    downloaded and verified: a second fetch (another Snakemake process sharing the data_dir) waits,
+    then finds them in place. Released when the process ends, even on SIGKILL."""
+    path = lock_path(data_dir, fam)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"{fam}: another fetch holds {handle.name}; waiting for it", file=sys.stderr, flush=True)
+            print(f"{fam}: another fetch of {data_dir} holds {handle.name}; waiting for it", file=sys.stderr,
+                  flush=True)
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -130,10 +187,11 @@ def fetch(name: str, data_dir: str | Path, download: bool) -> dict:
     with data_lock(data_dir, fam):
         try:
             files = verified_files(name, data_dir)
-        except MissingFilesError:
+        except MissingFilesError as missing:
             if not download:
                 raise
-            run_download(name, data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            run_download(name, data_dir, str(missing).split("\nFolders searched")[0])
             downloaded = True
             files = verified_files(name, data_dir)
     return {

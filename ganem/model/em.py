@@ -32,7 +32,7 @@ from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.model.params import COMPUTATION_KEYS, Params
-from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, resolve_output,
+from ganem.training import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output,
                             rng_state, save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
@@ -237,7 +237,9 @@ class GANEMTrainer:
         """Sec. 5.3 / App. B.1: train E on the labelled real images until its error on them is
         <= semi_epsilon, at most semi_max_steps steps (the cap is logged when hit)."""
         p = self.p
-        steps, losses_ = 0, []
+        steps = 0
+        guard = FiniteGuard(iteration, p.finite_check_every)  # read back once per window, not per step
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         err = self._labelled_error(xl, yl)
         while err > p.semi_epsilon and steps < p.semi_max_steps:
             self._e_train_mode()
@@ -247,14 +249,15 @@ class GANEMTrainer:
                 if len(idx) < 2 and len(xl) >= 2:  # BatchNorm needs 2 samples; skip a last singleton
                     continue
                 loss = losses.e_loss(self.E(xl[idx]), yl[idx])
-                check_finite({"semi": loss}, iteration, steps)
                 self.opt["E"].zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt["E"].step()
-                losses_.append(float(loss.detach()))
+                guard.add(steps, {"semi": loss.detach()})
+                loss_sum += loss.detach()
                 steps += 1
                 if steps >= p.semi_max_steps:
                     break
+            guard.check()  # before the error on the labelled images: a NaN loss is named first
             err = self._labelled_error(xl, yl)
         cap_hit = err > p.semi_epsilon
         if cap_hit:
@@ -262,7 +265,7 @@ class GANEMTrainer:
             print(f"[ganem] iteration {iteration}: labelled training stopped at semi_max_steps="
                   f"{p.semi_max_steps} with error {err:.4f} > semi_epsilon={p.semi_epsilon}", flush=True)
         return {"semi_steps": steps, "semi_error": err, "semi_cap_hit": cap_hit,
-                "semi_loss": float(np.mean(losses_)) if losses_ else None}
+                "semi_loss": float(loss_sum) / steps if steps else None}
 
     # ------------------------------------------------------------------ checkpoint
     def _state(self, iteration: int, w, prev_labels, gen, finished: bool) -> dict[str, Any]:
@@ -270,10 +273,12 @@ class GANEMTrainer:
             "version": CHECKPOINT_VERSION, "iteration": iteration, "finished": finished,
             "params": self.p.to_dict(), "n": int(w.shape[0]), "shape": self.shape, "k": self.k,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "E": self.E.state_dict(),
-            "opt": {name: o.state_dict() for name, o in self.opt.items()},
             "w": w.detach().cpu(), "prev_labels": None if prev_labels is None else prev_labels.cpu(),
             "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
             "stopped_early": self.stopped_early, "guard": self.guard.state_dict(),
+            # optimiser states only where a resume reads them: under reset_optimizers the next EM
+            # iteration re-creates the optimisers (they would triple a CelebA checkpoint for nothing)
+            **({} if self.p.reset_optimizers else {"opt": {name: o.state_dict() for name, o in self.opt.items()}}),
         }
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
