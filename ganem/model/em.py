@@ -117,10 +117,9 @@ class GANEMTrainer:
                 for group in self.opt[name].param_groups:
                     group["lr"] = lr * decay
                 continue
-            if p.adam_eps == "legacy":  # PyTorch 0.4/1.0's Adam (Params allows only optimizer_impl=auto)
-                self.opt[name] = LegacyAdam(net.parameters(), lr=lr * decay, betas=p.adam_betas)
-            elif p.optimizer == "adam":
-                self.opt[name] = torch.optim.Adam(net.parameters(), lr=lr * decay, betas=p.adam_betas, **impl)
+            if p.optimizer == "adam":
+                adam = LegacyAdam if p.adam_eps == "legacy" else torch.optim.Adam  # PyTorch 0.4/1.0's or today's
+                self.opt[name] = adam(net.parameters(), lr=lr * decay, betas=p.adam_betas, **impl)
             else:
                 self.opt[name] = torch.optim.RMSprop(net.parameters(), lr=lr * decay, alpha=p.rmsprop_alpha,
                                                      **impl)

@@ -105,7 +105,7 @@ class Params:
     channels_last: bool = False  # NHWC memory format for the conv nets (CPU: measured slower, see docs)
     compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
     precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
-    optimizer_impl: str = "auto"  # auto: fused for Adam (LegacyAdam for adam_eps=legacy), PyTorch's choice for RMSprop | single | foreach | fused
+    optimizer_impl: str = "auto"  # auto: fused for Adam (either adam_eps), PyTorch's choice for RMSprop | single | foreach | fused
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
@@ -124,10 +124,6 @@ class Params:
         if self.adam_eps == "legacy" and self.optimizer != "adam":
             raise ValueError(f"adam_eps=legacy is an Adam update, but optimizer={self.optimizer!r}; "
                              "set adam_eps: modern (or optimizer: adam)")
-        if self.adam_eps == "legacy" and self.optimizer_impl != "auto":
-            raise ValueError(f"adam_eps=legacy runs the suite's own LegacyAdam (ganem/model/legacy_adam.py, "
-                             f"foreach kernels), which has no {self.optimizer_impl!r} variant; set "
-                             "optimizer_impl: auto (or adam_eps: modern)")
         if not isinstance(self.channels_last, bool):
             raise ValueError(f"channels_last must be true or false, got {self.channels_last!r}")
         if isinstance(self.adam_betas, list):
