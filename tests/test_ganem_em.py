@@ -225,3 +225,87 @@ def test_supervised_reference_and_bottleneck_features(tmp_path):
     # em_iterations=0 + labels is the same purely supervised E-net
     m, a = fit(tmp_path, x, y, labelled=lab, name="zero", em_iterations=0, semi_epsilon=0.02, bottleneck=3)
     assert a.features.shape == (len(x), 3) and (a.labels != y).mean() <= 0.02
+
+
+# --- the authors' runtime choices (issue 18): g_step_noise, bn_weight_init, adam_eps
+
+RUNTIME = dict(g_step_noise="fresh", bn_weight_init="uniform01", adam_eps="legacy", optimizer="adam")
+
+
+def test_runtime_choices_validation_and_the_authors_preset():
+    a = Params.authors()
+    assert (a.g_step_noise, a.bn_weight_init, a.adam_eps) == ("fresh", "uniform01", "legacy")
+    d = Params()
+    assert (d.g_step_noise, d.bn_weight_init, d.adam_eps) == ("reuse", "ones", "modern")
+    with pytest.raises(ConfigError, match="adam_eps=legacy is an Adam update.*adam_eps: modern"):
+        make_params(Params, {"adam_eps": "legacy"}, "methods.ganem")  # the default optimizer is RMSprop
+    for bad in ({"g_step_noise": "new"}, {"bn_weight_init": "zeros"}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            make_params(Params, bad, "methods.ganem")
+
+
+@pytest.mark.parametrize("how", ["reuse", "fresh"])
+def test_g_step_noise_reuses_or_draws_its_own(tmp_path, monkeypatch, how):
+    seen = {"d": [], "g": []}
+    for name, key in (("_d_step", "d"), ("_g_step", "g")):
+        orig = getattr(em_module.GANEMTrainer, name)
+
+        def wrapped(self, *a, _orig=orig, _key=key):
+            seen[_key].append(tuple(t.clone() for t in a[-2:]))  # (z, c)
+            return _orig(self, *a)
+        monkeypatch.setattr(em_module.GANEMTrainer, name, wrapped)
+    x, _ = blobs(n=64)
+    fit(tmp_path, x, em_iterations=1, mstep_batches=3, q_steps=1, mstep_labels="uniform", g_step_noise=how)
+    assert len(seen["d"]) == len(seen["g"]) == 3
+    # the training generator's sequence: randperm of the reals, then per step z, c (D), [z, c (G)]
+    gen = torch.Generator().manual_seed(0)
+    torch.randperm(64, generator=gen)
+    for (zd, cd), (zg, cg) in zip(seen["d"], seen["g"]):
+        assert torch.equal(zd, torch.randn(16, 2, generator=gen)) and torch.equal(cd, torch.randint(2, (16,), generator=gen))
+        if how == "reuse":
+            assert torch.equal(zg, zd) and torch.equal(cg, cd)
+        else:  # a draw of its own, right after the D step's
+            assert torch.equal(zg, torch.randn(16, 2, generator=gen))
+            assert torch.equal(cg, torch.randint(2, (16,), generator=gen))
+            assert not torch.equal(zg, zd)
+
+
+def test_runtime_choices_same_seed_bit_identical_and_each_changes_the_run(tmp_path):
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(32, 1, 28, 28, generator=g)  # conv nets: BatchNorm in G, D and E
+    small = dict(em_iterations=2, mstep_batches=2, q_steps=2, batch_size=8, e_batch_size=8, monitor_fakes=10,
+                 noise_dim=4, reset_optimizers=False, mechanism_samples=10, assign_batch_size=32)
+    _, a = fit(tmp_path, x, name="a", k=3, **small, **RUNTIME)
+    _, b = fit(tmp_path, x, name="b", k=3, **small, **RUNTIME)
+    np.testing.assert_array_equal(a.proba, b.proba)
+    _, base = fit(tmp_path, x, name="base", k=3, **small, optimizer="adam")
+    for key in ("g_step_noise", "bn_weight_init", "adam_eps"):
+        _, one = fit(tmp_path, x, name=key, k=3, **small, optimizer="adam", **{key: RUNTIME[key]})
+        assert not np.array_equal(one.proba, base.proba), key
+
+
+def test_in_process_resume_is_exact_with_legacy_adam_and_fresh_g_noise(tmp_path):
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(40, 1, 28, 28, generator=g)
+    small = dict(em_iterations=3, mstep_batches=2, q_steps=2, batch_size=8, e_batch_size=8, monitor_fakes=10,
+                 reset_optimizers=False, noise_dim=4, **RUNTIME)
+    _, ref = fit(tmp_path, x, name="ref", k=3, **small)
+    fit(tmp_path, x, name="res", k=3, **{**small, "em_iterations": 1})
+    _, res = fit(tmp_path, x, name="res", k=3, **small)
+    np.testing.assert_array_equal(ref.proba, res.proba)
+    state = torch.load(tmp_path / "res" / "checkpoint.pt", weights_only=False)
+    assert {s["host_step"] for s in state["opt"]["G"]["state"].values()} == {6}  # LegacyAdam kept across iterations
+
+
+def test_a_checkpoint_from_before_a_field_existed_resumes_with_its_default(tmp_path):
+    x, _ = blobs()
+    fit(tmp_path, x, em_iterations=1)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    for key in ("g_step_noise", "bn_weight_init", "adam_eps"):
+        del state["params"][key]
+    torch.save(state, path)
+    fit(tmp_path, x, em_iterations=2)  # resumes (reuse/ones/modern = what that run had)
+    assert [r["iteration"] for r in records(tmp_path / "run")] == [1, 2]
+    with pytest.raises(ValueError, match="g_step_noise"):
+        fit(tmp_path, x, em_iterations=3, g_step_noise="fresh")

@@ -88,3 +88,21 @@ def test_lipschitz_helpers():
     lin = g2.net[0]
     sigma = torch.linalg.matrix_norm(lin.weight.detach(), ord=2).item()
     assert sigma == pytest.approx(1.0, abs=0.05)
+
+
+def test_batchnorm_weight_init_ones_or_uniform01_from_the_seeded_rng():
+    def bns(how, seed):
+        torch.manual_seed(seed)
+        nets = (Generator((1, 28, 28), 10, 62, "sigmoid", arch="authors", bn_weight_init=how),
+                ConvClassifier((1, 28, 28), 11, bn_weight_init=how),
+                ConvClassifier((1, 28, 28), 10, bottleneck=100, bn_weight_init=how))
+        return [m for net in nets for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+    ones, uni, again, other = bns("ones", 0), bns("uniform01", 0), bns("uniform01", 0), bns("uniform01", 1)
+    assert len(uni) == 3 + 4 + 5  # G: FC 1024, FC 6272, ConvT; D, E: 3 conv + FC 1024; E's bottleneck
+    for m in ones:
+        assert torch.equal(m.weight, torch.ones_like(m.weight)) and not m.bias.any()
+    for m, m2, m3 in zip(uni, again, other):
+        assert 0 <= m.weight.min() and m.weight.max() < 1 and m.weight.std() > 0.2  # U(0,1): std 0.289
+        assert not m.bias.any()
+        assert torch.equal(m.weight, m2.weight) and not torch.equal(m.weight, m3.weight)

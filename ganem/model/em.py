@@ -30,6 +30,7 @@ from ganem.io import atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
+from ganem.model.legacy_adam import LegacyAdam
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.model.params import COMPUTATION_KEYS, Params
 from ganem.training import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output,
@@ -75,7 +76,7 @@ class GANEMTrainer:
         self.value_range = (-1.0, 1.0) if self.output == "tanh" else (0.0, 1.0)
         self.noise_dim = resolve_noise_dim(p, self.shape, k)
         init = p.init if p.init != "auto" else ("pytorch" if len(self.shape) == 1 else "dcgan")
-        mlp = dict(mlp_hidden=p.mlp_hidden, mlp_depth=p.mlp_depth, init=init)
+        mlp = dict(mlp_hidden=p.mlp_hidden, mlp_depth=p.mlp_depth, init=init, bn_weight_init=p.bn_weight_init)
         self.G = Generator(self.shape, k, self.noise_dim, self.output, arch=p.arch, **mlp).to(self.device)
         self.D = ConvClassifier(self.shape, k + 1, **mlp).to(self.device)
         self.E = ConvClassifier(self.shape, k, bottleneck=p.bottleneck, **mlp).to(self.device)
@@ -117,7 +118,8 @@ class GANEMTrainer:
                     group["lr"] = lr * decay
                 continue
             if p.optimizer == "adam":
-                self.opt[name] = torch.optim.Adam(net.parameters(), lr=lr * decay, betas=p.adam_betas, **impl)
+                adam = LegacyAdam if p.adam_eps == "legacy" else torch.optim.Adam  # PyTorch 0.4/1.0's or today's
+                self.opt[name] = adam(net.parameters(), lr=lr * decay, betas=p.adam_betas, **impl)
             else:
                 self.opt[name] = torch.optim.RMSprop(net.parameters(), lr=lr * decay, alpha=p.rmsprop_alpha,
                                                      **impl)
@@ -161,11 +163,17 @@ class GANEMTrainer:
     def mstep_step(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor, phi_draw: torch.Tensor,
                    gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One M-step step on the real batch x[idx]: one D step (Eq. 2), then one G step (Eq. 1) on
-        the same fakes' noise and classes.  Returns the two losses as device tensors (no host sync)."""
+        the D step's noise and classes (g_step_noise=reuse) or on a draw of its own, taken right
+        after the D step (fresh, as the authors' code does).  Returns the two losses as device
+        tensors (no host sync)."""
         bs = len(idx)
         z = self.noise(bs, gen)
         c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
-        return self._d_step(x[idx], w[idx], z, c), self._g_step(z, c)
+        d_loss = self._d_step(x[idx], w[idx], z, c)
+        if self.p.g_step_noise == "fresh":
+            z = self.noise(bs, gen)
+            c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
+        return d_loss, self._g_step(z, c)
 
     def estep_step(self, phi_draw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """One E-step step on e_batch_size fresh fakes G(z, c), c drawn by estep_labels."""
@@ -283,7 +291,8 @@ class GANEMTrainer:
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
         ours = self.p.to_dict()
-        theirs = dict(state["params"])
+        # a field added after the checkpoint was written: its default is the behaviour that run had
+        theirs = {**Params().to_dict(), **state["params"]}
         for key in ("em_iterations",) + COMPUTATION_KEYS:
             ours.pop(key, None), theirs.pop(key, None)
         if ours != theirs or state["n"] != n or tuple(state["shape"]) != self.shape or state["k"] != self.k:

@@ -16,8 +16,9 @@ Architectures (all built from K, never a hard-coded 10):
   no BatchNorm), for the 2-D toy mixtures.
 
 Initialisation (``init``): "dcgan" as the authors' code -- every Conv/ConvTranspose/Linear weight
-N(0, 0.02), bias 0; BatchNorm left at PyTorch's default (weight 1, bias 0) -- or "pytorch"
-(PyTorch's default Kaiming-uniform).  On the small MLPs, N(0, 0.02) makes G's output vary by
+N(0, 0.02), bias 0 -- or "pytorch" (PyTorch's default Kaiming-uniform).  BatchNorm
+(``bn_weight_init``): weight 1, bias 0 (PyTorch >= 1.2's default), or weight ~ U(0, 1), bias 0, as
+PyTorch <= 1.1 initialised it -- the runtime the authors' code ran on.  On the small MLPs, N(0, 0.02) makes G's output vary by
 ~1e-4 across z at the start and G collapses to a point or a line (measured on two moons), so the
 suite's "auto" uses dcgan for images and pytorch for vectors.
 
@@ -40,6 +41,18 @@ def init_weights(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+
+
+def init_batchnorm(module: nn.Module, how: str) -> None:
+    """BatchNorm weight (gamma) of every BN layer: "ones" (PyTorch >= 1.2) or "uniform01" (U(0, 1),
+    PyTorch <= 1.1's reset_parameters, drawn from the global torch RNG that the run's seed sets); bias 0."""
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            if how == "uniform01":
+                nn.init.uniform_(m.weight)
+            else:
+                nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
 
 def image_family(shape: tuple[int, ...]) -> str:
@@ -68,7 +81,8 @@ class Generator(nn.Module):
     """G(z, c): noise z (B, noise_dim) and class ids c (B,) -> samples; c enters as a one-hot."""
 
     def __init__(self, shape: tuple[int, ...], k: int, noise_dim: int, output: str,
-                 arch: str = "paper", mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan"):
+                 arch: str = "paper", mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan",
+                 bn_weight_init: str = "ones"):
         super().__init__()
         self.k, self.noise_dim, self.shape = k, noise_dim, tuple(shape)
         family = image_family(self.shape)
@@ -113,6 +127,7 @@ class Generator(nn.Module):
             self.net = nn.Sequential(*layers)
         if init == "dcgan":
             init_weights(self)
+        init_batchnorm(self, bn_weight_init)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """``c``: class ids (B,), or a float (B, K) one-hot (to take gradients with respect to it)."""
@@ -128,7 +143,7 @@ class ConvClassifier(nn.Module):
     """
 
     def __init__(self, shape: tuple[int, ...], n_out: int, bottleneck: int | None = None,
-                 mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan"):
+                 mlp_hidden: int = 128, mlp_depth: int = 2, init: str = "dcgan", bn_weight_init: str = "ones"):
         super().__init__()
         family = image_family(tuple(shape))
         self.bottleneck_dim = bottleneck
@@ -171,6 +186,7 @@ class ConvClassifier(nn.Module):
                 self.head = nn.Sequential(nn.Conv2d(1024, n_out, 4, 1, 0), nn.Flatten())
         if init == "dcgan":
             init_weights(self)
+        init_batchnorm(self, bn_weight_init)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The activations right before the output layer (the bottleneck's when there is one)."""

@@ -26,6 +26,9 @@ _CHOICES = {
     "compile": ("none", "default", "reduce-overhead", "max-autotune"),
     "precision": ("fp32", "bf16"),
     "optimizer_impl": ("auto", "single", "foreach", "fused"),
+    "g_step_noise": ("reuse", "fresh"),
+    "bn_weight_init": ("ones", "uniform01"),
+    "adam_eps": ("modern", "legacy"),
 }
 # Keys that change how fast the steps run, not what they compute (up to float rounding): a run
 # resumed from a checkpoint may change them.
@@ -33,12 +36,14 @@ COMPUTATION_KEYS = ("finite_check_every", "channels_last", "compile", "precision
                     "assign_batch_size")
 
 
-# The authors' public code's settings (github.com/zhaowt61/GAN-EM, MNIST); `preset: authors`.
+# The authors' public code's settings (github.com/zhaowt61/GAN-EM, MNIST) as they ran it: their code on
+# PyTorch 0.4/1.0, whose BatchNorm gamma init (U(0,1)) and Adam update (eps before the bias
+# correction) differ from today's; `preset: authors`.
 AUTHORS = dict(arch="authors", loss="authors", noise="uniform01", optimizer="adam",
                lr_d=2e-4, lr_g=6e-4, lr_e=6e-5, lr_decay=0.98, reset_optimizers=True,
                em_iterations=1000, p_epochs=5, q_steps=1000, batch_size=70, e_batch_size=200,
                mstep_labels="balanced", estep_labels="balanced", estep_g_eval=True,
-               enet_eval_quirk=True)
+               enet_eval_quirk=True, g_step_noise="fresh", bn_weight_init="uniform01", adam_eps="legacy")
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Params:
     output: str = "auto"  # G output activation; auto: sigmoid for [0,1] data, tanh for [-1,1], linear for vectors
     bottleneck: int | None = None  # Sec. 5.4: k units before the E-net's output (1000, 100, 2); None = no layer
     init: str = "auto"  # auto: N(0,0.02) (code, DCGAN) for images, PyTorch default for vectors | dcgan | pytorch
+    bn_weight_init: str = "ones"  # BatchNorm gamma of G, D, E: ones (PyTorch >= 1.2) | uniform01 (U(0,1), PyTorch <= 1.1: the code's runtime)
     mlp_hidden: int = 128  # vector data only: hidden units of G, D and E
     mlp_depth: int = 2  # vector data only: hidden layers of G, D and E
     lipschitz: str = "none"  # Sec. 4.4 names weight clipping on G (no value); code: none. none|clip|spectral
@@ -69,6 +75,7 @@ class Params:
     lr_e: float = 2e-4  # paper 2e-4 | code 6e-5
     lr_decay: float = 0.98  # every lr x lr_decay**iteration (paper "decay rate 0.98"; code 0.98 per EM iteration)
     adam_betas: tuple[float, float] = (0.5, 0.999)  # code
+    adam_eps: str = "modern"  # modern: today's Adam | legacy: PyTorch 0.4/1.0's, eps before the bias correction (code's runtime)
     rmsprop_alpha: float = 0.99  # PyTorch's default smoothing constant (paper's "decay 0.98" read as lr decay)
     reset_optimizers: bool = True  # re-create the optimisers every EM iteration (code); paper silent
     # --- Algorithm 1 ---
@@ -78,6 +85,7 @@ class Params:
     q_steps: int = 1000  # E-step iterations (paper 1000, code 1000)
     batch_size: int = 64  # real and fake M-step batch (Sec. 5.1: 64 | App. B.1 and code: 70)
     e_batch_size: int = 256  # E-step batch of fakes (Sec. 5.1: 256 | App. B.1 and code: 200)
+    g_step_noise: str = "reuse"  # G step on the D step's z and c (paper silent) | fresh: a draw of its own (code)
     mstep_labels: str = "uniform"  # classes of M-step fakes: c ~ U (Eq. 1, 2) | phi | balanced (code)
     estep_labels: str = "phi"  # classes of E-step fakes: c ~ phi (Sec. 3.2, Alg. 1) | uniform | balanced (code)
     estep_g_eval: bool = True  # G in eval mode (BatchNorm running stats) while it feeds the E-step (code)
@@ -97,7 +105,7 @@ class Params:
     channels_last: bool = False  # NHWC memory format for the conv nets (CPU: measured slower, see docs)
     compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
     precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
-    optimizer_impl: str = "auto"  # auto: fused for Adam, PyTorch's choice for RMSprop | single | foreach | fused
+    optimizer_impl: str = "auto"  # auto: fused for Adam (either adam_eps), PyTorch's choice for RMSprop | single | foreach | fused
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
@@ -113,6 +121,9 @@ class Params:
         if self.optimizer_impl == "fused" and self.optimizer != "adam":
             raise ValueError("optimizer_impl=fused needs optimizer=adam (PyTorch has no fused RMSprop); "
                              "use foreach or auto")
+        if self.adam_eps == "legacy" and self.optimizer != "adam":
+            raise ValueError(f"adam_eps=legacy is an Adam update, but optimizer={self.optimizer!r}; "
+                             "set adam_eps: modern (or optimizer: adam)")
         if not isinstance(self.channels_last, bool):
             raise ValueError(f"channels_last must be true or false, got {self.channels_last!r}")
         if isinstance(self.adam_betas, list):
