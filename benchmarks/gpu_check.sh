@@ -73,6 +73,7 @@ fi
 if [ "$SMALL" = 1 ]; then
     small=(--set batch_size=8 --set e_batch_size=8 --set assign_batch_size=16)
     sc=(--steps 1 --repeats 1 --matmul-n 256 "${small[@]}")
+    families=(mnist)         # the 64x64 authors' nets take seconds per step on a CPU core
     jobs=(--families mnist --kinds mstep --steps 1 --repeats 2 --matmul-n 64 "${small[@]}")
     packing=(--seeds-per-job 1 4 8 --steps 2 --n-samples 1000)   # config.yaml asks for 1000 labels
     plan=(--config config/quick.yaml --repeats 1 --no-ganmm)
@@ -80,6 +81,7 @@ if [ "$SMALL" = 1 ]; then
          --set methods.ganem.q_steps=5)
 else
     sc=(--steps 20 --repeats 5 --matmul-n 4096)
+    families=(mnist celeba)
     jobs=(--families mnist --kinds mstep estep --steps 100 --repeats 3 --matmul-n 1024)
     packing=(--seeds-per-job 1 4 8 --steps 200 --n-samples 5000)
     plan=(--config config/config.yaml --repeats 3)
@@ -103,7 +105,7 @@ if [ -z "${FAILED_IMPORTS:-}" ]; then
     step tests 100 "$PY" -m pytest -m device --device "$DEVICE" -q -p no:cacheprovider tests/
     for precision in fp32 bf16; do
         step "step_cost_$precision" 50 "$PY" benchmarks/step_cost.py --device "$DEVICE" "${sc[@]}" \
-            --families mnist celeba --kinds mstep estep --set preset=authors --set precision=$precision \
+            --families "${families[@]}" --kinds mstep estep --set preset=authors --set precision=$precision \
             --out "$WORK/step_cost_$precision.csv"
     done
     # plan stores timings/<device>.json in this tree: keep a copy, then put the tree's files back
