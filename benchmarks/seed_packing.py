@@ -8,7 +8,7 @@ core, so no gain is expected; on a GPU each seed issues its kernels on its own C
 
     python benchmarks/seed_packing.py --out results/dev/seed_packing_cpu.csv              # S = 1, 2, 4
     python benchmarks/seed_packing.py --device cuda --seeds-per-job 1 4 16 --dataset mnist \\
-        --data-dir .gpu-data/mnist --out seed_packing_cuda.csv
+        --data-dir .gpu-carry/mnist --out seed_packing_cuda.csv
 """
 from __future__ import annotations
 

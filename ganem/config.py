@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from ganem.errors import ConfigError
+from ganem.gpu_pin import JOBS_PER_GPU_DEFAULT
 from ganem.methods import METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,9 +111,10 @@ def validate(config: dict[str, Any], source: str = "config") -> None:
 def _check_semantics(config: dict[str, Any], source: str) -> None:
     from ganem import data  # local import: data pulls in torch
 
-    if config.get("jobs_per_gpu", 0) and config.get("gpus_per_job", 0) != 1:
-        raise ConfigError(f"{source}: jobs_per_gpu={config['jobs_per_gpu']} pins each job to one GPU, so it "
-                          f"needs gpus_per_job: 1 (got {config.get('gpus_per_job', 0)}); set gpus_per_job: 1 "
+    jobs_per_gpu = config.get("jobs_per_gpu", JOBS_PER_GPU_DEFAULT)
+    if jobs_per_gpu and config.get("gpus_per_job", 0) > 1:
+        raise ConfigError(f"{source}: jobs_per_gpu={jobs_per_gpu} pins each job to one GPU, so it "
+                          f"needs gpus_per_job 0 or 1 (got {config['gpus_per_job']}); set gpus_per_job: 1 "
                           "or jobs_per_gpu: 0")
     used = {spec["dataset"] for spec in config["table1"].values()}
     used.update(config.get("toy2d", {}).get("datasets", []))

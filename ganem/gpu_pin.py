@@ -2,9 +2,9 @@
 
     python -m ganem.gpu_pin --jobs-per-gpu 1 --lock-dir .snakemake/gpu-locks --gpus 1 -- python -m ganem run ...
 
-Every training job of the workflow starts through this command. With ``--jobs-per-gpu 0`` (the
-default: SLURM, which sets CUDA_VISIBLE_DEVICES itself, one GPU, or CPU) or ``--gpus 0`` (a job that
-declares no GPU) it simply runs the command.
+Every training job of the workflow starts through this command. With ``--jobs-per-gpu 0`` (a cluster
+executor, which sets CUDA_VISIBLE_DEVICES itself; no visible GPU; device cpu) or ``--gpus 0`` (a job
+that declares no GPU) it simply runs the command.
 
 Snakemake's local executor caps how many GPU jobs run at once (``--resources gpu=N``) but does not
 say which device each one gets, so without this every job would train on ``cuda:0``. Each visible
@@ -16,6 +16,12 @@ job ends, however it ends (a kill included); a crashed job never leaves a stale 
 
 Visible devices are those in ``CUDA_VISIBLE_DEVICES`` when it is set (so a user can hand the
 workflow GPUs 2,3 only), otherwise every device torch sees.
+
+``local_slots`` decides, when the workflow starts, what the plain ``snakemake --cores 8 all`` needs
+on the machine it runs on: Snakemake's ``gpu`` resource (visible GPUs x ``jobs_per_gpu``, unless the
+user gave ``--resources gpu=N``) and whether jobs are pinned at all. ``GANEM_VISIBLE_GPUS=N`` stands
+in for the detected device count when the workflow starts (the tests' seam: a dry run on a machine
+with no GPU plans as on 1 or 4).
 """
 from __future__ import annotations
 
@@ -24,12 +30,57 @@ import fcntl
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+
+JOBS_PER_GPU_DEFAULT = 1  # the schema's default for jobs_per_gpu (ganem/schemas/config.schema.yaml)
 
 
 class NoGPU(RuntimeError):
     """No device to pin to; the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What a local Snakemake run does with GPUs: ``jobs_per_gpu`` for gpu_pin (0: no pinning) and
+    the default of the global ``gpu`` resource (None: leave it as the user set it, or unset)."""
+
+    jobs_per_gpu: int
+    gpu: int | None
+    why: str
+
+
+def local_slots(config: dict[str, Any], environ: dict[str, str], count_devices: Callable[[], int],
+                user_gpu: int | None) -> Slots:
+    """GPU slots of a run on this machine's local executor (a cluster executor places its own jobs:
+    the Snakefile does not call this there). ``user_gpu`` is ``--resources gpu=N`` when given; it
+    wins, and jobs are still pinned so that N jobs spread over the devices."""
+    jobs_per_gpu = int(config.get("jobs_per_gpu", JOBS_PER_GPU_DEFAULT))
+    if jobs_per_gpu < 1 or int(config.get("gpus_per_job", 0)) < 1 or config.get("device") == "cpu":
+        return Slots(0, None, "no job declares a GPU (gpus_per_job 0, jobs_per_gpu 0 or device cpu): "
+                              "nothing pinned")
+    if "GANEM_VISIBLE_GPUS" in environ:
+        text = environ["GANEM_VISIBLE_GPUS"]
+        if not text.isdigit():
+            raise ValueError(f"GANEM_VISIBLE_GPUS={text!r} is not a GPU count; set it to a whole number "
+                             "such as 0, 1 or 4, or unset it to detect the GPUs")
+        n_visible = int(text)
+    else:
+        try:
+            n_visible = len(visible_devices(environ, count_devices))
+        except NoGPU:
+            n_visible = 0
+    if n_visible == 0:
+        return Slots(0, None, "no GPU visible: jobs are not pinned, and a job with device: cuda stops "
+                              "with its own error")
+    if user_gpu is not None:
+        return Slots(jobs_per_gpu, None, f"gpu={user_gpu} from --resources; {n_visible} visible GPU(s), "
+                                         f"at most {jobs_per_gpu} job(s) each")
+    return Slots(jobs_per_gpu, n_visible * jobs_per_gpu,
+                 f"gpu={n_visible * jobs_per_gpu}: {n_visible} visible GPU(s) x jobs_per_gpu "
+                 f"{jobs_per_gpu} (--resources gpu=N overrides)")
 
 
 def visible_devices(environ: dict[str, str], count_devices: Callable[[], int]) -> list[str]:
@@ -80,7 +131,7 @@ def acquire(devices: list[str], jobs_per_gpu: int, lock_dir: Path, poll_s: float
         time.sleep(poll_s)
 
 
-def _torch_device_count() -> int:
+def torch_device_count() -> int:
     import torch
 
     return torch.cuda.device_count()
@@ -100,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs_per_gpu < 1 or args.gpus < 1:
         os.execvp(command[0], command)
     try:
-        devices = visible_devices(dict(os.environ), _torch_device_count)
+        devices = visible_devices(dict(os.environ), torch_device_count)
     except NoGPU as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -69,10 +69,10 @@ def training_resources(config: dict[str, Any], method: str, dataset: str, n_labe
     }
 
 
-def gpu_pin_command(config: dict[str, Any], python: str) -> str:
+def gpu_pin_command(jobs_per_gpu: int, python: str) -> str:
     """The command every training job starts through (``python -m ganem.gpu_pin``), up to its
-    ``--gpus`` option. With ``jobs_per_gpu`` 0 (SLURM, one GPU, CPU) it runs the job unchanged; with
-    N >= 1 (profiles/local-gpu) it pins a job that declares a GPU to one device, N jobs per device.
-    Part of the shell command, not a param, so switching profiles does not rerun finished jobs."""
-    return (f"{python} -m ganem.gpu_pin --jobs-per-gpu {int(config.get('jobs_per_gpu', 0))} "
-            "--lock-dir .snakemake/gpu-locks")
+    ``--gpus`` option. ``jobs_per_gpu`` is ``ganem.gpu_pin.local_slots``'s: 0 (cluster executor, no
+    visible GPU, device cpu) runs the job unchanged; N >= 1 pins a job that declares a GPU to one
+    device, N jobs per device. Part of the shell command, not a param, so switching machines or
+    executors does not rerun finished jobs."""
+    return f"{python} -m ganem.gpu_pin --jobs-per-gpu {jobs_per_gpu} --lock-dir .snakemake/gpu-locks"

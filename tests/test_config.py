@@ -30,7 +30,7 @@ def test_shipped_configs_are_valid(path):
     ("methods.gmm.bogus=1", "unknown key(s) ['bogus']"),
     ("device=tpu", "device"),
     ("colour=blue", "colour"),
-    ("jobs_per_gpu=1", "jobs_per_gpu=1 pins each job to one GPU, so it needs gpus_per_job: 1"),
+    ("gpus_per_job=2", "jobs_per_gpu=1 pins each job to one GPU, so it needs gpus_per_job 0 or 1"),
 ])
 def test_bad_values_are_named(override, message):
     with pytest.raises(ConfigError, match=None) as err:

@@ -91,8 +91,8 @@ def test_training_resources_of_neural_and_classical_runs(estimate):
 
 
 def test_gpu_pin_command_carries_jobs_per_gpu():
-    assert gpu_pin_command({}, "py") == "py -m ganem.gpu_pin --jobs-per-gpu 0 --lock-dir .snakemake/gpu-locks"
-    assert "--jobs-per-gpu 2 " in gpu_pin_command({"jobs_per_gpu": 2}, "py")
+    assert gpu_pin_command(0, "py") == "py -m ganem.gpu_pin --jobs-per-gpu 0 --lock-dir .snakemake/gpu-locks"
+    assert "--jobs-per-gpu 2 " in gpu_pin_command(2, "py")
 
 
 def test_variants_of_a_neural_method_are_neural(estimate):

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from ganem import data, feasibility, plan
+from ganem import data, feasibility, gpu_pin, plan
 from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, setting_name, validate
 from ganem.resources import gpu_pin_command, is_neural, training_resources
 
@@ -31,7 +31,27 @@ except ConfigError as err:
     raise WorkflowError(f"infeasible configuration: {err}") from None
 
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
-GPU_PIN = gpu_pin_command(config, PY)  # training jobs: `{GPU_PIN} --gpus {resources.gpu} -- ...`
+
+
+def gpu_slots():
+    """GPU slots of this run (ganem.gpu_pin.local_slots): on the local executor (no --jobs for a
+    cluster: Snakemake's own test, `_nodes` unset) the `gpu` resource defaults to visible GPUs x
+    jobs_per_gpu and jobs are pinned; a cluster executor, or a job Snakemake runs on a node, gets
+    neither."""
+    if workflow.resource_settings.nodes is not None or not workflow.is_main_process:
+        return gpu_pin.Slots(0, None, "cluster executor: it places GPU jobs itself")
+    given = workflow.global_resources.get("gpu").value
+    try:
+        return gpu_pin.local_slots(config, dict(os.environ), gpu_pin.torch_device_count, given)
+    except ValueError as err:
+        raise WorkflowError(str(err)) from None
+
+
+_slots = gpu_slots()
+if _slots.gpu is not None:
+    workflow.register_resource("gpu", _slots.gpu)
+print(f"ganem: GPU slots: {_slots.why}", file=sys.stderr)
+GPU_PIN = gpu_pin_command(_slots.jobs_per_gpu, PY)  # training jobs: `{GPU_PIN} --gpus {resources.gpu} -- ...`
 
 
 def config_source():
