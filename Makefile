@@ -1,15 +1,23 @@
 # Two commands for a newcomer: `make quick` and `make test`. Both create .venv when it is missing.
-PYTHON ?= python3.11
-VENV   := .venv
+# Python 3.11-3.13 (pyproject.toml): the newest of python3.13, python3.12, python3.11, then python3
+# if its version fits, that runs (a pyenv shim of a version not selected does not).
+# `make test-fast PYTHON=python3.12 VENV=.venv312`: the fast tests in another interpreter's venv.
+SUPPORTED := python3.13 python3.12 python3.11 python3
+PYTHON ?= $(firstword $(foreach p,$(SUPPORTED),$(shell $(p) -c 'import sys; \
+	sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))' >/dev/null 2>&1 && echo $(p))))
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SMK    := $(VENV)/bin/snakemake
 STAMP  := $(VENV)/.installed
 CORES  ?= 2
 
-.PHONY: install slurm quick test paper report dryrun clean-results
+.PHONY: install slurm quick test test-fast paper report dryrun clean-results
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@test -x $(PY) || { test -n "$(PYTHON)" || { echo "no Python 3.11-3.13 found (tried $(SUPPORTED));" \
+	  "install one, or name it: make PYTHON=/path/to/python3.12" >&2; exit 1; }; \
+	  echo "creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; $(PYTHON) -m venv $(VENV); }
+	@echo "$(VENV): $$($(PY) --version)"
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
@@ -31,6 +39,10 @@ quick: $(STAMP)
 ## The test suite (unit tests and one small end-to-end Snakemake run).
 test: $(STAMP)
 	$(PY) -m pytest
+
+## The tests not marked slow (no end-to-end DAG runs): CI's check of Python 3.12 and 3.13.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 ## The paper's settings (GPU machine with internet).
 paper: $(STAMP)

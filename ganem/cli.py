@@ -52,6 +52,29 @@ def _add_plan(sub) -> None:
     p.add_argument("--no-ganmm", action="store_true", help="do not time GANMM (its runs are then untimed)")
 
 
+def _add_evidence(sub) -> None:
+    p = sub.add_parser("evidence", help="run a config's targets, then copy their tables and figures (and a "
+                                        "provenance.json) into evidence/<config stem>/, the folder the docs cite")
+    p.add_argument("--configfile", type=Path, required=True, help="the config, e.g. config/cpu.yaml")
+    p.add_argument("targets", nargs="*", help="Snakemake targets (default: all)")
+    p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--dest", type=Path, default=None, help="folder to fill (default evidence/<config stem>/)")
+
+
+def _cmd_evidence(args) -> int:
+    import subprocess
+
+    from ganem.evidence import build
+
+    try:
+        dest = build(args.configfile, args.targets, args.cores, args.dest)
+    except subprocess.CalledProcessError as err:
+        print(f"error: snakemake stopped (exit {err.returncode}); nothing was copied", file=sys.stderr)
+        return 1
+    print(f"wrote {dest}/ (its provenance.json names the config, commit and versions)")
+    return 0
+
+
 def _add_fetch(sub) -> None:
     p = sub.add_parser("fetch", help="download (if allowed) and verify a dataset, write its manifest")
     p.add_argument("--dataset", required=True)
@@ -177,9 +200,12 @@ def _add_tables(sub) -> None:
     p = sub.add_parser("summary", help="every paper cell of Tables 1-3: paper vs measured and a verdict")
     p.add_argument("--config", type=Path, required=True)
     p.add_argument("--source", default=None, help=SOURCE_HELP)
-    p.add_argument("--table1", type=Path, required=True)
+    p.add_argument("--table1", type=Path, default=None, help="required unless --only leaves Table 1 out")
     p.add_argument("--table2", type=Path, default=None, help="omit when the config runs no CelebA")
     p.add_argument("--table3", type=Path, default=None, help="omit when the config runs no CelebA")
+    p.add_argument("--only", choices=["table1", "table2", "table3"], default=None,
+                   help="the cells of one table only (results/summary_<table>.md: its verdicts without the "
+                        "other tables' runs)")
     p.add_argument("--csv", type=Path, required=True)
     p.add_argument("--md", type=Path, required=True)
 
@@ -238,11 +264,14 @@ def _cmd_runs(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from ganem.config import load_config
-    from ganem.summary import write_summary
+    from ganem.config import ConfigError, load_config
+    from ganem.summary import TABLES, write_summary
 
+    tables = TABLES if args.only is None else (f"Table {args.only[-1]}",)
+    if "Table 1" in tables and args.table1 is None:
+        raise ConfigError("summary: --table1 is missing (or choose another table with --only)")
     frame = write_summary(load_config(args.config), args.table1, args.table2, args.table3, args.csv, args.md,
-                          source=args.source or str(args.config))
+                          source=args.source or str(args.config), tables=tables)
     counts = ", ".join(f"{v}: {n}" for v, n in frame["verdict"].value_counts().items())
     print(f"wrote {args.csv} and {args.md} ({counts})")
     return 0
@@ -284,7 +313,7 @@ def _cmd_ablation(args) -> int:
 
 COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
             "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
-            "figure": _cmd_figure, "figures": _cmd_figure}
+            "figure": _cmd_figure, "figures": _cmd_figure, "evidence": _cmd_evidence}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_plan, _add_fetch, _add_tables, _add_figure):
+    for add in (_add_run, _add_plan, _add_fetch, _add_tables, _add_figure, _add_evidence):
         add(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 
 __all__ = ["ConfigError", "load_config", "apply_overrides", "parse_value", "normalise_cli_values", "validate",
-           "method_params", "resolve_method", "Variant", "dataset_settings", "setting_name", "splits_for",
+           "method_params", "run_settings", "resolve_method", "Variant", "dataset_settings", "setting_name", "splits_for",
            "ALL_LABELS", "parse_n_labels"]
 
 # YAML 1.1 (PyYAML) reads 2e-4 as the *string* "2e-4" (it wants a dot: 2.0e-4).  On the command
@@ -267,6 +267,14 @@ def method_params(config: dict[str, Any], method: str, dataset: str) -> dict[str
     overrides = dataset_settings(config, dataset).get("methods", {})
     merged = _deep_merge(variant.values, overrides.get(variant.method, {}) if variant.method != method else {})
     return _deep_merge(merged, overrides.get(method, {}))
+
+
+def run_settings(config: dict[str, Any], method: str, dataset: str) -> dict[str, Any]:
+    """Every config value one run of `method` on `dataset` reads: its method_params and the dataset's
+    settings (n_samples, splits, options). A param of the run rules, so Snakemake reruns a run whose
+    folder (method/dataset/setting/K/seed) is the same under a config that trains it differently."""
+    settings = {k: v for k, v in dataset_settings(config, dataset).items() if k != "methods"}  # in method_params
+    return {"method": method_params(config, method, dataset), "dataset": settings}
 
 
 def resolved_params(config: dict[str, Any], method: str, dataset: str) -> Any:

@@ -177,12 +177,17 @@ def _table3_cells(config: dict, table3: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def summary_frame(config: dict, table1: pd.DataFrame, table2: pd.DataFrame | None = None,
-                  table3: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per paper cell of Tables 1-3. Tables 2/3 default to the paper values with nothing measured."""
-    table2 = table2_frame(config, []) if table2 is None else table2
-    table3 = table3_frame(config, []) if table3 is None else table3
-    rows = _table1_cells(config, table1) + _table2_cells(config, table2) + _table3_cells(config, table3)
+TABLES = ("Table 1", "Table 2", "Table 3")
+
+
+def summary_frame(config: dict, table1: pd.DataFrame | None, table2: pd.DataFrame | None = None,
+                  table3: pd.DataFrame | None = None, tables: tuple[str, ...] = TABLES) -> pd.DataFrame:
+    """One row per paper cell of `tables` (default Tables 1-3). Tables 2/3 default to the paper values
+    with nothing measured. One table alone is its verdicts without the other tables' runs."""
+    cells = {"Table 1": lambda: _table1_cells(config, table1),
+             "Table 2": lambda: _table2_cells(config, table2_frame(config, []) if table2 is None else table2),
+             "Table 3": lambda: _table3_cells(config, table3_frame(config, []) if table3 is None else table3)}
+    rows = [row for name in tables for row in cells[name]()]
     frame = pd.DataFrame(rows, columns=SUMMARY_FIELDS)
     frame["K"] = frame["K"].astype("Int64")
     return frame
@@ -192,10 +197,12 @@ def _fmt(v, digits=2) -> str:
     return "" if v is None or pd.isna(v) else f"{v:.{digits}f}"
 
 
-def summary_markdown(frame: pd.DataFrame, config: dict, source: str = "") -> str:
+def summary_markdown(frame: pd.DataFrame, config: dict, source: str = "", tables: tuple[str, ...] = TABLES,
+                     csv_name: str = "results/summary.csv") -> str:
     measured = frame[frame["verdict"] != NOT_RUN]
     not_run = frame[frame["verdict"] == NOT_RUN]
-    lines = ["# Reproduction summary: every paper cell of Tables 1-3", "", built_from(source, config), "",
+    which = "Tables 1-3" if tables == TABLES else ", ".join(tables)
+    lines = [f"# Reproduction summary: every paper cell of {which}", "", built_from(source, config), "",
              f"{len(measured)} of the paper's {len(frame)} cells measured under this config; "
              f"{len(not_run)} not run (counted by reason at the end).", "", "## Counts", ""]
     counts = frame.groupby(["table", "verdict"]).size().unstack(fill_value=0)
@@ -219,7 +226,7 @@ def summary_markdown(frame: pd.DataFrame, config: dict, source: str = "") -> str
         lines += ["", "## Cells not run", "", "| Table | Cells | Reason |", "|---|---|---|"]
         for (table, reason), grp in not_run.groupby(["table", "reason"], sort=False):
             lines.append(f"| {table} | {len(grp)} | {reason} |")
-        lines += ["", "Every cell, run or not, is a row of results/summary.csv."]
+        lines += ["", f"Every cell, run or not, is a row of {csv_name}."]
     lines += ["", "## How to read it", "",
               "Errors in percent. `measured` = mean ± sample std over n seeds of this suite's runs; "
               "`d` = measured − paper (negative = lower error than the paper). **Verdict rule.** "
@@ -232,17 +239,19 @@ def summary_markdown(frame: pd.DataFrame, config: dict, source: str = "") -> str
               "`not comparable`, one seed gets `undetermined`, cells without runs get `not run` and the reason. "
               "Table 2 is compared on the average over the paper's 40 printed Table 3 rows (Male twice, Smiling "
               "absent), as the paper formed it.", "",
-              f"Seeds configured: {config['seeds']}. Sources: results/table1.csv, results/table2.csv, "
-              "results/table3.csv (paper values transcribed in ganem/paper_values/)."]
+              f"Seeds configured: {config['seeds']}. Sources: "
+              + ", ".join(f"results/table{name[-1]}.csv" for name in tables)
+              + " (paper values transcribed in ganem/paper_values/)."]
     return "\n".join(lines) + "\n"
 
 
-def write_summary(config: dict, table1_csv: Path, table2_csv: Path | None, table3_csv: Path | None,
-                  csv_path: Path, md_path: Path, source: str = "") -> pd.DataFrame:
+def write_summary(config: dict, table1_csv: Path | None, table2_csv: Path | None, table3_csv: Path | None,
+                  csv_path: Path, md_path: Path, source: str = "", tables: tuple[str, ...] = TABLES) -> pd.DataFrame:
     read = lambda p: None if p is None else pd.read_csv(p, dtype={"K": "Int64"}, keep_default_na=True)  # noqa: E731
     t3 = read(table3_csv)
     if t3 is not None:
         t3["paper_row"] = t3["paper_row"].fillna("")
-    frame = summary_frame(config, read(table1_csv), read(table2_csv), t3)
-    write_csv_and_markdown(frame, summary_markdown(frame, config, source), csv_path, md_path)
+    frame = summary_frame(config, read(table1_csv), read(table2_csv), t3, tables)
+    write_csv_and_markdown(frame, summary_markdown(frame, config, source, tables, csv_path.as_posix()),
+                           csv_path, md_path)
     return frame

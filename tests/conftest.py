@@ -99,19 +99,39 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+def git(root, *args: str) -> str:
+    """git in `root` with a throwaway identity (the test machine may have none)."""
+    import subprocess
+
+    return subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *args], cwd=root,
+                          check=True, capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="session")
 def tiny_table1(tmp_path_factory):
-    """`snakemake results/table1.csv` on tests/configs/tiny.yaml, from nothing in a temporary folder, run
-    once per session: its dry run first, then the build (test_workflow checks both; test_slurm compares
-    its SLURM-built table with this local one).  Returns (workdir, dry run, build) CompletedProcesses."""
+    """A fresh clone that built Table 1 on tests/configs/tiny.yaml, once per session.
+
+    The clone is the working tree's tracked files committed in a new repository (what `git clone`
+    gives). In it, first the user's own `snakemake -n results/table1.csv` (paper config, nothing
+    built), then `snakemake results/table1.csv --configfile tests/configs/tiny.yaml --cores 2`.
+    test_workflow checks both; test_slurm compares its SLURM-built table with this one.
+    Returns (clone root, paper dry run, tiny build) with CompletedProcesses."""
+    import shutil
     import subprocess
     import sys
     from pathlib import Path
 
     repo = Path(__file__).resolve().parent.parent
-    workdir = tmp_path_factory.mktemp("tiny_table1")
-    command = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-d", str(workdir),
-               "results/table1.csv", "--configfile", str(repo / "tests" / "configs" / "tiny.yaml")]
-    dry = subprocess.run([*command, "-n"], capture_output=True, text=True, timeout=900)
-    done = subprocess.run([*command, "--cores", "2"], capture_output=True, text=True, timeout=1800)
-    return workdir, dry, done
+    root = tmp_path_factory.mktemp("clone")
+    for name in filter(None, git(repo, "ls-files", "-z").split("\0")):
+        if (repo / name).is_file():  # a file deleted in the working tree is not part of the clone
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(repo / name, root / name)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "clone")
+    smk = [sys.executable, "-m", "snakemake", "results/table1.csv"]
+    fresh = subprocess.run([*smk, "-n"], cwd=root, capture_output=True, text=True, timeout=900)
+    done = subprocess.run([*smk, "--configfile", "tests/configs/tiny.yaml", "--cores", "2"], cwd=root,
+                          capture_output=True, text=True, timeout=1800)
+    return root, fresh, done

@@ -294,6 +294,19 @@ def test_write_summary_from_table_files(tmp_path):
     assert pd.read_csv(tmp_path / "s.csv")["verdict"].notna().all()
 
 
+def test_the_summary_of_one_table_is_its_rows_of_the_full_summary(tmp_path):
+    config = base_config(table1={"mnist_unsup": {"dataset": "mnist5k", "n_labels": 0, "methods": {"kmeans": [10]}}})
+    paths = [write_run(tmp_path, "kmeans", "mnist5k", 10, s, e) for s, e in enumerate([46.0, 47.0])]
+    write_table1(config, paths, tmp_path / "t1.csv", tmp_path / "t1.md")
+    full = write_summary(config, tmp_path / "t1.csv", None, None, tmp_path / "s.csv", tmp_path / "s.md")
+    one = write_summary(config, tmp_path / "t1.csv", None, None, tmp_path / "s1.csv", tmp_path / "s1.md",
+                        tables=("Table 1",))
+    pd.testing.assert_frame_equal(one, full[full["table"] == "Table 1"].reset_index(drop=True))
+    md = (tmp_path / "s1.md").read_text()
+    assert md.startswith("# Reproduction summary: every paper cell of Table 1\n")
+    assert "Sources: results/table1.csv (" in md and "table2.csv" not in md and "| Table 3 |" not in md
+
+
 # ----------------------------------------------------------------------------- targets
 def dry_run(workdir: Path, config: Path, *targets: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
@@ -316,6 +329,11 @@ def test_targets_follow_the_config(tmp_path):
         assert f"\n{rule} " in jobs, rule
     for absent in ("fig2 ", "fig4 ", "run_variant", "fig_error_per_iteration"):  # no GAN-EM in table1, no fig4
         assert f"\n{absent}" not in jobs, absent
+    # Table 1's verdicts alone plan no CelebA run, where summary.md needs Tables 2-3
+    table1_only = dry_run(tmp_path, config, "results/table1.md", "results/summary_table1.md")
+    assert table1_only.returncode == 0, table1_only.stderr[-2000:]
+    assert "\nsummary_of_table " in table1_only.stdout and "celeba" not in table1_only.stdout
+    assert "\ntable2 " not in table1_only.stdout and "\nsummary " not in table1_only.stdout
     refused = dry_run(tmp_path, config, "figures/fig2_svhn.png")
     assert refused.returncode != 0
     assert "not a target of this config: it needs GAN-EM in table1.svhn_1000" in refused.stdout + refused.stderr

@@ -12,7 +12,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem import data, feasibility, gpu_pin, plan
-from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, setting_name, validate
+from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, run_settings, setting_name, validate
 from ganem.resources import gpu_pin_command, is_neural, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
@@ -71,6 +71,12 @@ CONFIG_FILE = f".snakemake/ganem-config/{hashlib.sha256(_config_text.encode()).h
 Path(CONFIG_FILE).parent.mkdir(parents=True, exist_ok=True)
 if not Path(CONFIG_FILE).exists():
     Path(CONFIG_FILE).write_text(_config_text)
+# A table or figure built under one config never answers a request under another: the resolved
+# config (its file is named by its digest) and its source are a param of every table and figure rule,
+# and Snakemake reruns a job whose params changed (a default rerun trigger). Without it a table built
+# by `make quick` would satisfy `snakemake results/table1.csv` under config/config.yaml whenever the
+# paper config's runs are a subset of those already on disk.
+BUILT_FROM = f"{CONFIG_FILE} {CONFIG_SOURCE}"
 
 
 def run_dir(method, dataset, n_labels, k, seed):

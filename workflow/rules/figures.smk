@@ -18,6 +18,7 @@ rule fig2:
     wildcard_constraints:
         panel="|".join(FIG2_PANELS),
     params:
+        built_from=BUILT_FROM,
         title=lambda w: FIG2_PANELS[w.panel][1],
     shell:
         "{PY} -m ganem figure samples --run {input.metrics} --title {params.title:q} "
@@ -37,6 +38,7 @@ rule fig3:
     wildcard_constraints:
         panel="|".join(FIG3_PANELS),
     params:
+        built_from=BUILT_FROM,
         title=lambda w: FIG3_PANELS[w.panel][1],
     shell:
         "{PY} -m ganem figure samples --run {input.metrics} --title {params.title:q} "
@@ -60,7 +62,7 @@ rule run_variant:
     params:
         n_labels=lambda w: labels_of(w.setting),
         overrides=lambda w: variant_overrides(w.variant, w.dataset),
-        method_params=lambda w: json.dumps(method_params(config, "ganem", w.dataset), sort_keys=True),
+        settings=lambda w: json.dumps(run_settings(config, "ganem", w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
     threads: lambda w: run_resources("ganem", w)["threads"]
     resources:
@@ -83,6 +85,7 @@ rule fig4:
     log:
         "logs/figures/fig4_tsne.log",
     params:
+        built_from=BUILT_FROM,
         panels=lambda w: fig4_panel_args(),
         max_points=lambda w: config["fig4"].get("max_points", 5000),
         seed=lambda w: config["fig4"].get("seed", first_seed()),
@@ -101,6 +104,8 @@ rule fig_error_per_iteration:
         pdf="figures/error_per_iteration.pdf",
     log:
         "logs/figures/error_per_iteration.log",
+    params:
+        built_from=BUILT_FROM,
     shell:
         "{PY} -m ganem figure iterations --metrics {input.metrics} --png {output.png} --pdf {output.pdf} "
         "> {log} 2>&1"
@@ -117,6 +122,8 @@ rule fig_seed_spread:
         pdf="figures/seed_spread.pdf",
     log:
         "logs/figures/seed_spread.log",
+    params:
+        built_from=BUILT_FROM,
     shell:
         "{PY} -m ganem figure spread --metrics {input.metrics} --table1 {input.table1} "
         "--png {output.png} --pdf {output.pdf} > {log} 2>&1"
@@ -132,6 +139,8 @@ rule fig_toy2d:
         pdf="figures/toy2d.pdf",
     log:
         "logs/figures/toy2d.log",
+    params:
+        built_from=BUILT_FROM,
     shell:
         "{PY} -m ganem figure toy2d --metrics {input.metrics} --png {output.png} --pdf {output.pdf} "
         "> {log} 2>&1"
@@ -147,6 +156,8 @@ rule fig_table3_errors:
         pdf="figures/table3_errors.pdf",
     log:
         "logs/figures/table3_errors.log",
+    params:
+        built_from=BUILT_FROM,
     shell:
         "{PY} -m ganem figure celeba --table3 {input.table3} --png {output.png} --pdf {output.pdf} > {log} 2>&1"
 
@@ -161,6 +172,8 @@ rule fig_ablation_curves:
         pdf="figures/ablation_curves.pdf",
     log:
         "logs/figures/ablation_curves.log",
+    params:
+        built_from=BUILT_FROM,
     shell:
         "{PY} -m ganem figure ablation --config {CONFIG_FILE} --metrics {input.metrics} "
         "--png {output.png} --pdf {output.pdf} > {log} 2>&1"

@@ -1,6 +1,7 @@
 # Run stage: one job per (method, dataset, setting, K, seed), or with seeds_per_job S >= 2 one job
-# per pack of S seeds of a cell (ganem.plan.seed_packs). The method's resolved parameters are a
-# param, so changing one method's settings reruns only that method's jobs. Threads, memory, runtime
+# per pack of S seeds of a cell (ganem.plan.seed_packs). The run's settings (ganem.config.run_settings:
+# its method's parameters and its dataset's settings) are a param, so changing one method's or one
+# dataset's settings reruns only the jobs that read them. Threads, memory, runtime
 # (from the run's cost) and GPUs come from ganem/resources.py, for every executor.
 
 
@@ -18,7 +19,7 @@ rule run:
         seed=r"\d+",
     params:
         n_labels=lambda w: labels_of(w.setting),
-        method_params=lambda w: json.dumps(method_params(config, w.method, w.dataset), sort_keys=True),
+        settings=lambda w: json.dumps(run_settings(config, w.method, w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
     threads: lambda w: run_resources(w.method, w)["threads"]
     resources:
@@ -55,7 +56,7 @@ for index, pack in enumerate(plan.seed_packs(config)):
             args=lambda w, pack=pack, first=first: shlex.join([
                 "--method", pack.method, "--dataset", pack.dataset, "--k", str(pack.k), "--n-labels",
                 str(pack.n_labels), "--out", f"{first}/seed{{seed}}", "--seed", *map(str, pack.seeds)]),
-            method_params=json.dumps(method_params(config, pack.method, pack.dataset), sort_keys=True),
+            settings=json.dumps(run_settings(config, pack.method, pack.dataset), sort_keys=True),
         threads: resources_of_pack["threads"]
         resources:
             mem_mb=resources_of_pack["mem_mb"],
