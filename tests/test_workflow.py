@@ -33,9 +33,7 @@ def planned_rules(dry_run_stdout: str) -> dict[str, int]:
     """rule -> job count from the 'Job stats' table of `snakemake -n` ({} when nothing is to be done)."""
     if "Job stats:" not in dry_run_stdout:
         return {}
-    table = dry_run_stdout.split("Job stats:", 1)[1].split("
-
-", 1)[0]
+    table = dry_run_stdout.split("Job stats:", 1)[1].split("\n\n", 1)[0]
     rows = (line.split() for line in table.splitlines())
     return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit() and row[0] != "total"}
 
