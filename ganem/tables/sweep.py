@@ -69,11 +69,15 @@ def saturating(b, a, c, alpha):
 
 
 def _fit(budgets: np.ndarray, means: np.ndarray) -> np.ndarray | None:
-    from scipy.optimize import curve_fit
+    import warnings
+
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     try:
-        popt, _ = curve_fit(saturating, budgets, means, p0=(max(means.min() - 5, 0), 10.0, 0.5),
-                            bounds=([0.0, 0.0, 1e-3], [100.0, 1e4, 5.0]), maxfev=5000)
+        with warnings.catch_warnings():  # three budgets fit three parameters exactly: no covariance, expected
+            warnings.simplefilter("ignore", OptimizeWarning)
+            popt, _ = curve_fit(saturating, budgets, means, p0=(max(means.min() - 5, 0), 10.0, 0.5),
+                                bounds=([0.0, 0.0, 1e-3], [100.0, 1e4, 5.0]), maxfev=5000)
     except (RuntimeError, ValueError):
         return None
     return popt
