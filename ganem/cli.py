@@ -194,6 +194,7 @@ def _add_tables(sub) -> None:
     p.add_argument("--md", type=Path, required=True)
     p.add_argument("--source", default="", help=SOURCE_HELP.removesuffix(". Default: --config"))
     _add_table(sub, "ablation", "results/ablation.csv and .md (one row per variant of the ablation section)")
+    _add_table(sub, "budget", "results/budget.csv and .md (one row per run of the budget_sweep section)")
     p = sub.add_parser("runs", help="one row per run (method, dataset, setting, K, seed, error, ..., commit, device)")
     p.add_argument("--metrics", type=Path, nargs="*", default=[], help="metrics.json files of the runs")
     p.add_argument("--csv", type=Path, required=True)
@@ -239,6 +240,10 @@ def _add_figure(sub) -> None:
     q.add_argument("--metrics", type=Path, nargs="+", required=True)
     outputs(q)
     q = kinds.add_parser("ablation", help="the ablation's variants per EM iteration (error, cluster share, D, G)")
+    q.add_argument("--config", type=Path, required=True)
+    q.add_argument("--metrics", type=Path, nargs="+", required=True)
+    outputs(q)
+    q = kinds.add_parser("budget", help="the budget sweep: error against training steps and CPU seconds")
     q.add_argument("--config", type=Path, required=True)
     q.add_argument("--metrics", type=Path, nargs="+", required=True)
     outputs(q)
@@ -297,6 +302,10 @@ def _cmd_figure(args) -> int:
         from ganem.config import load_config
 
         figures.ablation_figure(load_config(args.config), args.metrics, args.png, args.pdf)
+    elif args.kind == "budget":
+        from ganem.config import load_config
+
+        figures.budget_figure(load_config(args.config), args.metrics, args.png, args.pdf)
     print(f"wrote {args.png} and {args.pdf}")
     return 0
 
@@ -311,7 +320,16 @@ def _cmd_ablation(args) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
+def _cmd_budget(args) -> int:
+    from ganem.config import load_config
+    from ganem.tables.sweep import write_sweep
+
+    table = write_sweep(load_config(args.config), args.metrics, args.csv, args.md, args.source or str(args.config))
+    print(f"wrote {args.csv} and {args.md} ({len(table)} runs)")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "budget": _cmd_budget, "fetch": _cmd_fetch, "table1": _cmd_table, "table2": _cmd_table,
             "table3": _cmd_table, "toy2d": _cmd_toy2d, "runs": _cmd_runs, "summary": _cmd_summary,
             "figure": _cmd_figure, "figures": _cmd_figure, "evidence": _cmd_evidence}
 

@@ -48,7 +48,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
     config = apply_overrides(config, overrides or [])
     validate(config, source=str(path))
-    return config
+    from ganem.plan import with_budget_variants  # plan imports this module
+
+    return with_budget_variants(config)
 
 
 def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -122,6 +124,9 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
         used.add(config["fig4"]["dataset"])
     if config.get("ablation"):
         used.add(config["ablation"]["dataset"])
+    sweep = config.get("budget_sweep") or {}
+    used.update(entry["dataset"] for entry in sweep.get("entries", {}).values())
+    used.update(sweep.get("baselines", {}))
     attributes = (config.get("celeba") or {}).get("attributes", [])
     used.update(f"celeba-{attr}" for attr in ([] if attributes == "all" else attributes))
     for name in sorted(used):  # names first: a misspelt name is "unknown dataset", not "no semi splits"
@@ -167,6 +172,7 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
         if name not in config["ablation"]["methods"]:
             raise ConfigError(f"{source}: ablation.seeds_by_method: {name} is not among ablation.methods; "
                               "add it there or remove its seeds")
+    _check_budget_sweep(config, source)
     for where, names in _method_uses(config, labelled_only=True):
         for name in names:
             if not _method_class(resolve_method(config, name).method).supports_labels:
@@ -187,6 +193,29 @@ def _check_compile_packing(config: dict[str, Any], source: str) -> None:
                               f"{config['seeds_per_job']} is untested; set seeds_per_job: 1 or compile: default")
 
 
+def _check_budget_sweep(config: dict[str, Any], source: str) -> None:
+    """What the schema cannot say about ``budget_sweep`` (ganem/plan.py expands it into runs)."""
+    sweep = config.get("budget_sweep") or {}
+    for name, entry in sweep.get("entries", {}).items():
+        where = f"{source}: budget_sweep.entries.{name}"
+        base = resolve_method(config, entry["method"], where=where).method
+        if base not in ("ganem", "ganmm"):
+            raise ConfigError(f"{where}: method {entry['method']!r} runs {base}, which has no training budget; "
+                              "put it under budget_sweep.baselines")
+        if base == "ganmm" and {"scale", "decay"} & set(entry):
+            raise ConfigError(f"{where}: scale and decay are GAN-EM options; GANMM's budget scales its "
+                              "main-loop iterations (or use equal_seconds_to)")
+        if base == "ganem" and "equal_seconds_to" in entry:
+            raise ConfigError(f"{where}: equal_seconds_to picks GANMM's iterations; remove it from a GAN-EM entry")
+        ref = entry.get("equal_seconds_to")
+        if ref is not None and (ref not in sweep["entries"]
+                                or resolve_method(config, sweep["entries"][ref]["method"]).method != "ganem"):
+            raise ConfigError(f"{where}: equal_seconds_to: {ref!r} is not a GAN-EM entry of budget_sweep.entries")
+        for budget in entry.get("seeds_by_budget", {}):
+            if float(budget) not in [float(b) for b in entry["budgets"]]:
+                raise ConfigError(f"{where}: seeds_by_budget: {budget} is not among its budgets {entry['budgets']}")
+
+
 def _method_uses(config: dict[str, Any], labelled_only: bool = False) -> list[tuple[str, list[str]]]:
     """(config key, method names) of every place that names methods to run."""
     uses = [(f"table1.{col}.methods", list(spec["methods"])) for col, spec in config["table1"].items()
@@ -197,6 +226,8 @@ def _method_uses(config: dict[str, Any], labelled_only: bool = False) -> list[tu
     if not labelled_only:
         uses.append(("toy2d.methods", (config.get("toy2d") or {}).get("methods", [])))
         uses.append(("ablation.methods", (config.get("ablation") or {}).get("methods", [])))
+        uses += [(f"budget_sweep.baselines.{d}", m) for d, m in (config.get("budget_sweep") or {})
+                 .get("baselines", {}).items()]
     return uses
 
 

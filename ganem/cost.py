@@ -49,7 +49,7 @@ class RunSteps:
     gd_batch: int = 0
     e_steps: int = 0  # GAN-EM E-step steps
     e_batch: int = 0
-    assign_images: int = 0  # images pushed through the E-net for w = E(x) (once per EM iteration)
+    assign_images: int = 0  # images pushed through the E-net for w = E(x) (ganem.model.em.lazy_w)
     ganmm_iterations: int = 0  # GANMM main-loop iterations
     ganmm_gan_passes: int = 0  # GAN passes (one G + critic_iters critic steps) over pretraining and main loop
     ganmm_refresh_images: int = 0  # images of GANMM's full p(.|x) refresh (0 with the lazy refresh)
@@ -81,9 +81,15 @@ def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, 
     if base == "ganem":
         p = resolved_params(config, method, dataset)
         iterations = 0 if p.supervised_reference else p.em_iterations
-        steps_m = p.mstep_batches if p.mstep_batches is not None else p.p_epochs * max(n // p.batch_size, 1)
+        from ganem.model.em import lazy_w, mstep_steps
+
+        steps_m = mstep_steps(p, n)
+        # w = E(x): every image per EM iteration, or (lazy w) the M-step's batches and the monitored
+        # subsample per iteration plus the final assignment on every image
+        per_iteration = steps_m * p.batch_size + min(p.monitor_images, n) if lazy_w(p, n) else n
+        assign = iterations * per_iteration + (n if lazy_w(p, n) and iterations else 0)
         return RunSteps(family, n, gd_steps=iterations * steps_m, gd_batch=p.batch_size,
-                        e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=iterations * n)
+                        e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=assign)
     if base == "ganmm":
         p = resolved_params(config, method, dataset)
         from baselines.ganmm.train import refresh_mode

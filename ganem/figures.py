@@ -427,3 +427,44 @@ def ablation_figure(config: dict, metrics: list[str | Path], png: str | Path, pd
     fig.suptitle(f"Ablation on {spec['dataset']}, K={k}: mean over seeds per EM iteration "
                  "(dotted: the collapse guard's 1/(10K))", fontsize=10)
     save(fig, png, pdf)
+
+
+def budget_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf: str | Path) -> None:
+    """The budget sweep (results/budget.md): per entry, error (mean ± sample std over seeds) against
+    training steps (log x; the method's own unit: GAN-EM G+D steps, GANMM iterations) and against
+    CPU seconds per run (log x). Baselines (K-means, GMM) are flat dashed lines; the paper's error at
+    the paper's budget (ganem/paper_values, the method's default schedule on 50,000 images) is a star
+    in the steps panel."""
+    from ganem.tables.sweep import paper_point, sweep_frame
+
+    table = sweep_frame(config, [Path(m) for m in metrics])
+    k = config["budget_sweep"].get("k", 10)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained", sharey=True)
+    runs = table[table["budget"].notna()]
+    for i, (entry, group) in enumerate(runs.groupby("entry", sort=False)):
+        color = plt.get_cmap("tab10")(i % 10)
+        by = group.groupby("budget")
+        err = by["error"].agg(["mean", lambda e: np.std(e, ddof=1) if len(e) > 1 else 0.0])
+        label = f"{group['label'].iloc[0]} (n={by.size().min()}-{by.size().max()})"
+        for ax, x in zip(axes, (by["steps"].first(), by["seconds"].mean())):
+            ax.errorbar(x.values, err.iloc[:, 0].values, yerr=err.iloc[:, 1].values, color=color, marker="o",
+                        ms=4, capsize=3, lw=1.3, label=label)
+    for base in sorted(set(runs["base_method"])):
+        steps, error = paper_point(base, k)
+        if not (np.isnan(steps) or np.isnan(error)):
+            axes[0].plot([steps], [error], marker="*", ms=14, color="k", ls="none",
+                         label=f"paper, {METHOD_NAMES.get(base, base)} (MNIST, its budget)")
+    flat = table[table["budget"].isna()]
+    for j, ((method, dataset), group) in enumerate(flat.groupby(["method", "dataset"], sort=False)):
+        for ax in axes:
+            ax.axhline(group["error"].mean(), color=plt.get_cmap("Dark2")(j % 8), ls="--", lw=1,
+                       label=f"{group['label'].iloc[0]}, {dataset}" if ax is axes[0] else None)
+    axes[0].set_xlabel("training steps per run (GAN-EM: G+D steps; GANMM: iterations), log", fontsize=9)
+    axes[1].set_xlabel("CPU seconds per run (wall clock, config's threads), log", fontsize=9)
+    axes[0].set_ylabel("clustering error (%)")
+    for ax in axes:
+        ax.set_xscale("log")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+    fig.suptitle(f"Budget sweep, K={k}: error against budget, mean ± std over seeds", fontsize=10)
+    save(fig, png, pdf)

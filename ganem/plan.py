@@ -72,6 +72,123 @@ def ablation_runs(config: dict[str, Any]) -> list[Run]:
             for seed in ablation_seeds(config, method)]
 
 
+# ---------------------------------------------------------------------------------------------
+# The budget sweep (config ``budget_sweep``, docs/configuration.md): each entry runs one method or
+# variant at multiples b of its configured schedule.  Every (entry, b) becomes a generated variant
+# ``budget_<entry>_x<b>`` under ``methods`` (``with_budget_variants``), so its runs get folders of
+# their own and the run rule, the cost model and the CLI treat them like any other variant.
+# ---------------------------------------------------------------------------------------------
+def budget_variant_name(entry: str, budget: float) -> str:
+    return f"budget_{entry}_x{format(budget, 'g').replace('.', 'p')}"
+
+
+def _scaled(count: int, budget: float) -> int:
+    """A schedule count times b, to the nearest whole step (at least 1)."""
+    return max(1, round(count * budget))
+
+
+def _budget_values(config: dict[str, Any], entry: dict[str, Any], budget: float) -> dict[str, Any]:
+    """The parameter values of one entry at budget b, from its base method's resolved values.
+
+    GAN-EM, ``scale: iterations``: em_iterations x b, the same per-iteration schedule; the lr decay
+    per iteration unchanged (``decay: per_iteration``: a longer run ends with a smaller lr) or
+    decay^(1/b) (``per_run``: every run ends at the base run's final lr).  ``scale: iteration_length``:
+    the same EM iterations, each with b times the M-step batches and E-steps (the decay is unchanged:
+    the same iterations decay the same).  GANMM: main-loop iterations x b, or with ``equal_seconds_to``
+    the iteration count whose estimated seconds (ganem/cost.py, the sweep's timing file) equal those
+    of the named GAN-EM entry at the same b."""
+    from ganem.config import resolve_method
+
+    base = resolve_method(config, entry["method"]).method
+    params = resolved_params(config, entry["method"], entry["dataset"])
+    values = dict(params.to_dict())
+    if base == "ganem":
+        if entry.get("scale", "iterations") == "iterations":
+            values["em_iterations"] = _scaled(params.em_iterations, budget)
+            if entry.get("decay", "per_iteration") == "per_run":
+                values["lr_decay"] = params.lr_decay ** (1 / budget)
+        else:
+            if params.mstep_batches is not None:
+                values["mstep_batches"] = _scaled(params.mstep_batches, budget)
+            else:
+                values["p_epochs"] = _scaled(params.p_epochs, budget)
+            values["q_steps"] = _scaled(params.q_steps, budget)
+    elif "equal_seconds_to" in entry:
+        values["iterations"] = _equal_seconds_iterations(config, entry, budget, values)
+    else:
+        values["iterations"] = _scaled(params.iterations, budget)
+    return {"method": base, **values}
+
+
+def _equal_seconds_iterations(config: dict[str, Any], entry: dict[str, Any], budget: float,
+                              values: dict[str, Any]) -> int:
+    """GANMM's main-loop iterations whose estimated seconds equal the GAN-EM entry's at budget b.
+    Seconds are linear in the iterations (pretraining is fixed), so two evaluations give the line."""
+    from ganem.errors import ConfigError
+
+    sweep = config["budget_sweep"]
+    device = sweep.get("timings", "cpu")
+    timings = cost.stored_timings(device)
+    if timings is None:
+        raise ConfigError(f"budget_sweep.entries: equal_seconds_to needs timings/{device}.json; write it "
+                          f"with `python -m ganem plan --save-timings` on that device")
+    ref = sweep["entries"][entry["equal_seconds_to"]]
+    probe = {**config, "methods": {**config["methods"], "_ref": _budget_values(config, ref, budget)}}
+    target = cost.seconds(cost.run_steps(probe, "_ref", ref["dataset"], 0, sweep.get("k", 10), device), timings)
+
+    def secs(iterations: int) -> float | None:
+        probe["methods"]["_ganmm"] = {**values, "method": "ganmm", "iterations": iterations}
+        return cost.seconds(cost.run_steps(probe, "_ganmm", entry["dataset"], 0, sweep.get("k", 10), device),
+                            timings)
+    one, two = secs(1), secs(2)
+    if target is None or one is None or two is None:
+        raise ConfigError(f"budget_sweep.entries: timings/{device}.json has no GAN-EM or GANMM timing for "
+                          f"{entry['dataset']}; measure both with `python -m ganem plan --save-timings`")
+    if target < one:
+        raise ConfigError(f"budget_sweep.entries: at b={budget:g} GANMM's pretraining and one iteration take an "
+                          f"estimated {one:.0f} s, more than the {target:.0f} s of {entry['equal_seconds_to']}; "
+                          "raise that entry's budget or lower GANMM's pretrain_iterations")
+    return round(1 + (target - one) / (two - one))
+
+
+def with_budget_variants(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with every budget-sweep run's generated variant under ``methods`` (idempotent)."""
+    sweep = config.get("budget_sweep")
+    if not sweep:
+        return config
+    methods = dict(config["methods"])
+    for name, entry in sweep["entries"].items():
+        label = entry.get("label", name)
+        for budget in entry["budgets"]:
+            methods[budget_variant_name(name, budget)] = {
+                "label": f"{label}, {format(budget, 'g')}x", **_budget_values(config, entry, budget)}
+    return {**config, "methods": methods}
+
+
+def budget_seeds(config: dict[str, Any], entry: dict[str, Any], budget: float) -> list[int]:
+    """An entry's seeds at budget b: ``seeds_by_budget`` (keys as written, e.g. 9), else its
+    ``seeds``, else the sweep's, else the top-level ones."""
+    sweep = config["budget_sweep"]
+    default = entry.get("seeds", sweep.get("seeds", config["seeds"]))
+    by_budget = {float(b): seeds for b, seeds in entry.get("seeds_by_budget", {}).items()}
+    return by_budget.get(float(budget), default)
+
+
+def budget_runs(config: dict[str, Any]) -> list[Run]:
+    """The budget sweep's runs: every entry x budget x seed (as its generated variant), then the
+    flat baselines (``baselines: {dataset: [kmeans, ...]}``) on the sweep's seeds."""
+    sweep = config.get("budget_sweep")
+    if not sweep:
+        return []
+    k = sweep.get("k", 10)
+    runs = [Run(budget_variant_name(name, b), entry["dataset"], 0, k, seed)
+            for name, entry in sweep["entries"].items() for b in entry["budgets"]
+            for seed in budget_seeds(config, entry, b)]
+    runs += [Run(method, dataset, 0, k, seed) for dataset, methods in sweep.get("baselines", {}).items()
+             for method in methods for seed in sweep.get("seeds", config["seeds"])]
+    return runs
+
+
 @dataclass(frozen=True)
 class Pack:
     """Seeds of one cell trained in one job (``seeds_per_job``)."""
@@ -133,7 +250,7 @@ def targets(config: dict[str, Any]) -> dict[str, list[Run]]:
     """The runs of each table/figure group and of ``all`` (each run once)."""
     groups = {"table1": table1_runs(config), "table2+3 (CelebA)": celeba_runs(config),
               "toy2d": toy2d_runs(config), "ablation": ablation_runs(config),
-              "fig4": [run for _, run in fig4_panels(config)]}
+              "fig4": [run for _, run in fig4_panels(config)], "budget sweep": budget_runs(config)}
     groups = {name: runs for name, runs in groups.items() if runs}
     groups["all"] = list(dict.fromkeys(run for runs in groups.values() for run in runs))
     return groups

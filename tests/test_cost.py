@@ -26,6 +26,16 @@ def test_ganem_steps_of_the_paper_run():
     # ganem (preset authors: batch 70, E-batch 200): 714 batches x 5 x 100
     steps = cost.run_steps(PAPER, "ganem", "mnist", 0, 10)
     assert (steps.gd_steps, steps.gd_batch, steps.e_steps, steps.e_batch) == (357_000, 70, 100_000, 200)
+    assert steps.assign_images == 100 * 50_000  # 5 epochs read every image: the full pass
+
+
+def test_lazy_w_counts_the_images_the_m_step_and_the_monitor_read():
+    # config/cpu.yaml's schedule on MNIST's 50,000: per EM iteration 24 x 70 M-step images and 5,000
+    # monitored ones, plus the final assignment on every image (ganem.model.em.lazy_w)
+    config = load_config(REPO / "config" / "budget.yaml")
+    steps = cost.run_steps(config, "ganem_authors_cpu", "mnist", 0, 10)
+    assert steps.assign_images == 35 * (24 * 70 + 5_000) + 50_000
+    assert cost.run_steps(config, "ganem_authors_cpu", "mnist5k", 0, 10).assign_images == 35 * 5_000
 
 
 def test_quick_ganem_uses_mstep_batches_and_the_subset():

@@ -131,6 +131,52 @@ def test_same_seed_same_predictions_other_seed_differs(tmp_path):
     assert [strip(r) for r in records(tmp_path / "a")] == [strip(r) for r in records(tmp_path / "b")]
 
 
+def test_lazy_w_is_chosen_where_it_reads_fewer_images_and_training_never_needs_all():
+    cpu = Params.authors(mstep_batches=24, q_steps=24)  # config/cpu.yaml's ganem_authors_cpu schedule
+    assert em_module.lazy_w(cpu, 50_000)  # 24 x 70 + 5,000 monitored images < 50,000
+    assert not em_module.lazy_w(cpu, 5_000)  # the monitored subsample alone is every image
+    assert not em_module.lazy_w(Params.authors(p_epochs=5), 50_000)  # 5 epochs read every image
+    for needs_all in ({"estep_labels": "phi"}, {"mstep_labels": "phi"}, {"stop_on_collapse": True},
+                      {"stop_changed_below": 0.01}):  # phi or every hard assignment feeds the training
+        assert not em_module.lazy_w(Params.authors(mstep_batches=24, **needs_all), 50_000)
+    assert em_module.lazy_w(Params(w_pass="lazy"), 10) and not em_module.lazy_w(Params(w_pass="full"), 10**6)
+
+
+def test_lazy_w_equals_the_full_pass_for_every_image_read(tmp_path):
+    """E is fixed during the M-step, so E(x[idx]) per batch is the all-image pass's w[idx]; only a
+    kernel's blocking can change with the batch size, reordering each dot product: a first-order bound
+    on a probability is (largest fan-in) x float32 eps, since every product term is O(1) in this
+    N(0, 0.02)-initialised net."""
+    x = torch.rand(150, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    m, _ = fit(tmp_path, x, k=3, em_iterations=2, batch_size=16, e_batch_size=16, noise_dim=4,
+               mechanism_samples=0)
+    t = m.trainer
+    full, _ = t._predict(x)
+    fan_in = max(mod.in_features for mod in t.E.modules() if isinstance(mod, torch.nn.Linear))
+    tol = fan_in * torch.finfo(torch.float32).eps
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(3))
+    for b in range(0, len(x), 16):  # the M-step's batches: one epoch of them
+        lazy, _ = t._predict(x[idx[b:b + 16]])
+        assert (lazy - full[idx[b:b + 16]]).abs().max() <= tol
+
+
+def test_lazy_w_run_gives_the_full_pass_predictions_and_logs_a_fixed_subsample(tmp_path):
+    x, y = blobs(n=200)
+    lazy_kw = dict(em_iterations=3, loss="authors", w_pass="lazy", monitor_images=60)
+    _, full = fit(tmp_path, x, y, name="full", **{**lazy_kw, "w_pass": "full"})
+    _, lazy = fit(tmp_path, x, y, name="lazy", **lazy_kw)
+    np.testing.assert_array_equal(full.labels, lazy.labels)  # same draws, same w: same training
+    np.testing.assert_allclose(full.proba, lazy.proba, atol=1e-6)
+    recs_full, recs_lazy = records(tmp_path / "full"), records(tmp_path / "lazy")
+    assert all(r["monitored_images"] == 60 and sum(r["cluster_sizes"]) == 60 for r in recs_lazy)
+    assert all("monitored_images" not in r and sum(r["cluster_sizes"]) == 200 for r in recs_full)
+    assert [r["d_loss"] for r in recs_full] == pytest.approx([r["d_loss"] for r in recs_lazy], abs=1e-5)
+    # resumed from its checkpoint (no w stored on the lazy path), the lazy run ends where it did
+    fit(tmp_path, x, y, name="resumed", **{**lazy_kw, "em_iterations": 1})
+    _, resumed = fit(tmp_path, x, y, name="resumed", **lazy_kw)
+    np.testing.assert_array_equal(resumed.proba, lazy.proba)
+
+
 def test_in_process_resume_is_exact_images_and_persistent_optimisers(tmp_path):
     g = torch.Generator().manual_seed(1)
     x = torch.rand(40, 1, 28, 28, generator=g)

@@ -46,6 +46,24 @@ def mstep_steps(params: Params, n: int) -> int:
     return params.p_epochs * max(n // params.batch_size, 1)
 
 
+def lazy_w(params: Params, n: int) -> bool:
+    """Whether the M-step computes w = E(x) per real batch instead of one pass over all n images.
+
+    E is fixed, in eval mode, from the end of one EM iteration's E-step to the next M-step's end, so
+    the per-batch value equals the all-image pass's (to the kernels' float rounding) and the training's
+    random draws are untouched.  auto takes the lazy path only where it reads fewer images (the M-step's
+    batches plus the monitoring subsample, against n) and nothing in the training reads w on every image:
+    phi = sum(w)/N (Algorithm 1's prior) is drawn from when either label rule is ``phi``, and the collapse
+    stop and stop_changed_below act on every image's assignment; those keep the full pass.
+    """
+    if params.w_pass != "auto":
+        return params.w_pass == "lazy"
+    needs_all = "phi" in (params.mstep_labels, params.estep_labels) or params.stop_on_collapse \
+        or params.stop_changed_below is not None
+    read = mstep_steps(params, n) * params.batch_size + min(params.monitor_images, n)
+    return not needs_all and read < n
+
+
 def resolve_noise_dim(params: Params, shape: tuple[int, ...], k: int) -> int:
     if params.noise_dim is not None:
         return params.noise_dim
@@ -160,16 +178,17 @@ class GANEMTrainer:
         return phi.detach().cpu().double()
 
     # ------------------------------------------------------------------ steps
-    def mstep_step(self, x: torch.Tensor, w: torch.Tensor, idx: torch.Tensor, phi_draw: torch.Tensor,
+    def mstep_step(self, x: torch.Tensor, w: torch.Tensor | None, idx: torch.Tensor, phi_draw: torch.Tensor,
                    gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """One M-step step on the real batch x[idx]: one D step (Eq. 2), then one G step (Eq. 1) on
         the D step's noise and classes (g_step_noise=reuse) or on a draw of its own, taken right
-        after the D step (fresh, as the authors' code does).  Returns the two losses as device
-        tensors (no host sync)."""
+        after the D step (fresh, as the authors' code does).  w None: the lazy w, E(x[idx]) now
+        (``lazy_w``).  Returns the two losses as device tensors (no host sync)."""
         bs = len(idx)
         z = self.noise(bs, gen)
         c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
-        d_loss = self._d_step(x[idx], w[idx], z, c)
+        w_real = self._predict(x[idx])[0] if w is None else w[idx]
+        d_loss = self._d_step(x[idx], w_real, z, c)
         if self.p.g_step_noise == "fresh":
             z = self.noise(bs, gen)
             c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
@@ -279,9 +298,10 @@ class GANEMTrainer:
     def _state(self, iteration: int, w, prev_labels, gen, finished: bool) -> dict[str, Any]:
         return {
             "version": CHECKPOINT_VERSION, "iteration": iteration, "finished": finished,
-            "params": self.p.to_dict(), "n": int(w.shape[0]), "shape": self.shape, "k": self.k,
+            "params": self.p.to_dict(), "n": self.n, "shape": self.shape, "k": self.k,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "E": self.E.state_dict(),
-            "w": w.detach().cpu(), "prev_labels": None if prev_labels is None else prev_labels.cpu(),
+            "w": None if w is None else w.detach().cpu(),
+            "prev_labels": None if prev_labels is None else prev_labels.cpu(),
             "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
             "stopped_early": self.stopped_early, "guard": self.guard.state_dict(),
             # optimiser states only where a resume reads them: under reset_optimizers the next EM
@@ -312,7 +332,7 @@ class GANEMTrainer:
         p, k = self.p, self.k
         gen = seed_everything(self.ctx.seed)
         x = x.to(self.device, torch.float32)
-        n = len(x)
+        n = self.n = len(x)
         self._build(x)
         if p.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -323,7 +343,13 @@ class GANEMTrainer:
             raise ValueError("supervised_reference=True needs labelled images (all fitted images, Fig. 4a)")
         n_iter = 0 if p.supervised_reference else p.em_iterations
 
+        # w: the soft assignment the M-step reads, (n, K); None on the lazy path once E has been trained
+        # (``lazy_w``).  w_mon: w on the monitored images (all of them, or a fixed random subsample on
+        # the lazy path), which the log, the collapse guard and phi's log entry read.
+        lazy = lazy_w(p, n)
+        mon = self._monitor_index(n) if lazy else None
         w = torch.full((n, k), 1.0 / k, device=self.device)
+        w_mon = w if mon is None else w[mon]
         prev_labels = None
         start = 0
         state = self.ckpt.load()  # on the CPU; the nets' load_state_dict moves weights to the device
@@ -336,8 +362,14 @@ class GANEMTrainer:
                 self._make_optimizers(state["iteration"])
                 for name, o in self.opt.items():
                     o.load_state_dict(state["opt"][name])
-            w = state["w"].to(self.device)
+            if lazy:
+                w, w_mon = None, self._predict(x[mon])[0]
+            else:
+                w = self._predict(x)[0] if state["w"] is None else state["w"].to(self.device)
+                w_mon = w
             prev_labels = None if state["prev_labels"] is None else state["prev_labels"].to(self.device)
+            if prev_labels is not None and len(prev_labels) != len(w_mon):  # w_pass changed: other images
+                prev_labels = None
             set_rng_state(state["rng"], gen)
             self.semi_cap_hits = state["semi_cap_hits"]
             self.stopped_early = state["stopped_early"]
@@ -379,7 +411,9 @@ class GANEMTrainer:
             iteration = it + 1
             t0 = time.time()
             self._make_optimizers(it)
-            phi = w.sum(0) / n  # Algorithm 1, line 4: phi_i = N_i / N from the soft w
+            # Algorithm 1, line 4: phi_i = N_i / N from the soft w (lazy path: the monitored subsample's
+            # estimate, for the log only -- lazy_w holds no label rule that draws from phi)
+            phi = w_mon.sum(0) / len(w_mon)
             phi_draw = self._draw_prior(phi)
             guard = FiniteGuard(iteration, p.finite_check_every)
             sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
@@ -422,13 +456,17 @@ class GANEMTrainer:
             labelled_info = None
             if xl is not None:
                 labelled_info = self._train_labelled(xl, yl, gen, iteration)
-            # ---- w = E(x_real)
-            w, _ = self._predict(x)
-            labels = w.argmax(1)
+            # ---- w = E(x_real): on every image, or (lazy) on the monitored ones; the M-step computes its own
+            if lazy:
+                w, w_mon = None, self._predict(x[mon])[0]
+            else:
+                w, _ = self._predict(x)
+                w_mon = w
+            labels = w_mon.argmax(1)
             changed = None if prev_labels is None else float((labels != prev_labels).float().mean())
-            dead = self.guard.update(iteration, w.sum(0) / n)
-            self._log_iteration(iteration, t0, sums, w, changed, phi=phi, labelled_info=labelled_info,
-                                extra={"dead_clusters": dead, **self._mechanism(x, iteration)})
+            dead = self.guard.update(iteration, w_mon.sum(0) / len(w_mon))
+            self._log_iteration(iteration, t0, sums, w_mon, changed, phi=phi, labelled_info=labelled_info,
+                                extra={"dead_clusters": dead, **self._mechanism(x, iteration)}, mon=mon)
             if dead:
                 print(f"[ganem] EM iteration {iteration}: cluster(s) {dead} dead (share < 1/(10K) = "
                       f"{self.guard.threshold:.4f} for {p.collapse_patience} iterations)", flush=True)
@@ -441,6 +479,8 @@ class GANEMTrainer:
                       f"assignments changed (< stop_changed_below={p.stop_changed_below})", flush=True)
             prev_labels = labels
             finished = self.stopped_early or iteration == n_iter
+            if finished and w is None:  # the final assignment is always on every image
+                w, _ = self._predict(x)
             if x.dim() == 4 or finished:  # 2-D scatter (matplotlib) only at the end: it is slow
                 self._save_samples(x, w)
             self.ckpt.save(self._state(iteration, w, prev_labels, gen, finished))
@@ -455,7 +495,7 @@ class GANEMTrainer:
             self._log_iteration(1, t0, {}, w, None, labelled_info=info)
             self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
         self.iterations_done = iteration if n_iter else 0
-        self.w = w
+        self.w = self._predict(x)[0] if w is None else w
 
     # ------------------------------------------------------------------ outputs
     def _balanced_noise(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -484,7 +524,17 @@ class GANEMTrainer:
         return {"d_real_units": d_outputs(self.D, real), "d_fake_units": d_outputs(self.D, self._eval_fakes(z, c)),
                 **g_input_gradients(self.G, self.D, z, c, self._g_loss)}
 
-    def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None, extra=None) -> None:
+    def _monitor_index(self, n: int) -> torch.Tensor:
+        """The lazy path's monitored images: a fixed random subsample of monitor_images (all n when
+        that is more), sorted, from a generator of its own (labels are unknown to the method, so not
+        class-balanced; the training's draws are untouched)."""
+        m = min(self.p.monitor_images, n)
+        pick = torch.randperm(n, generator=torch.Generator().manual_seed(self.ctx.seed + 104729))[:m]
+        return pick.sort().values.to(self.device)
+
+    def _log_iteration(self, iteration, t0, sums, w, changed, phi=None, labelled_info=None, extra=None,
+                       mon=None) -> None:
+        """One line of iterations.jsonl; w is on every image, or on the images ``mon`` indexes."""
         from ganem.metrics import clustering_error
 
         labels = w.argmax(1)
@@ -502,8 +552,11 @@ class GANEMTrainer:
         }
         if labelled_info:
             record.update(labelled_info)
+        if mon is not None:
+            record["monitored_images"] = len(mon)
         if self.ctx.monitor_labels is not None:
-            record["monitor_error"] = clustering_error(np.asarray(self.ctx.monitor_labels),
+            truth = np.asarray(self.ctx.monitor_labels)
+            record["monitor_error"] = clustering_error(truth if mon is None else truth[mon.cpu().numpy()],
                                                        labels.cpu().numpy(), n_clusters=self.k)
         self.log.append(record)
 

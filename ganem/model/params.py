@@ -29,11 +29,12 @@ _CHOICES = {
     "g_step_noise": ("reuse", "fresh"),
     "bn_weight_init": ("ones", "uniform01"),
     "adam_eps": ("modern", "legacy"),
+    "w_pass": ("auto", "full", "lazy"),
 }
 # Keys that change how fast the steps run, not what they compute (up to float rounding): a run
 # resumed from a checkpoint may change them.
 COMPUTATION_KEYS = ("finite_check_every", "channels_last", "compile", "precision", "optimizer_impl",
-                    "assign_batch_size")
+                    "assign_batch_size", "w_pass")
 
 
 # The authors' public code's settings (github.com/zhaowt61/GAN-EM, MNIST) as they ran it: their code on
@@ -106,10 +107,15 @@ class Params:
     compile: str = "none"  # torch.compile of G, D, E: none | default | reduce-overhead (CUDA graphs) | max-autotune
     precision: str = "fp32"  # fp32 | bf16: autocast of the nets' forward passes (GPU option)
     optimizer_impl: str = "auto"  # auto: fused for Adam (either adam_eps), PyTorch's choice for RMSprop | single | foreach | fused
+    # w = E(x) for the M-step: full = one pass over every image per EM iteration | lazy = per M-step batch
+    # (the authors' code; same values, E is fixed during the M-step) | auto = lazy when it reads fewer
+    # images and nothing in the training needs w on every image (docs/ganem.md "Lazy w")
+    w_pass: str = "auto"
     # --- bookkeeping ---
     assign_batch_size: int = 1000
     monitor_fakes: int = 1000  # fresh fakes (class-balanced) for the E-net's fake accuracy in the log
     mechanism_samples: int = 500  # reals and fakes for the per-iteration D-output and G-gradient log (0: off)
+    monitor_images: int = 5000  # lazy w: the log's error, sizes, changed and phi on this fixed random subsample
 
     def __post_init__(self) -> None:
         if self.preset not in self.PRESETS:
@@ -134,7 +140,8 @@ class Params:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
         for name in ("batch_size", "e_batch_size", "semi_batch_size", "assign_batch_size",
-                     "mlp_hidden", "mlp_depth", "monitor_fakes", "collapse_patience", "finite_check_every"):
+                     "mlp_hidden", "mlp_depth", "monitor_fakes", "monitor_images", "collapse_patience",
+                     "finite_check_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("noise_dim", "bottleneck", "mstep_batches"):

@@ -30,6 +30,13 @@ try:
 except ConfigError as err:
     raise WorkflowError(f"infeasible configuration: {err}") from None
 
+# The budget sweep's runs are generated variants under `methods` (ganem/plan.py), added before the
+# resolved config file is written, so every rule and the CLI see the same ones.
+try:
+    config.update(plan.with_budget_variants(dict(config)))
+except ConfigError as err:
+    raise WorkflowError(f"invalid configuration: {err}") from None
+
 PY = sys.executable  # the interpreter running Snakemake (the suite's .venv)
 
 
@@ -169,6 +176,11 @@ def ablation_runs():
     return [metrics_of(run) for run in plan.ablation_runs(config)]
 
 
+def budget_runs():
+    """metrics.json of every run of the budget sweep (entries x budgets x seeds, then the baselines)."""
+    return [metrics_of(run) for run in plan.budget_runs(config)]
+
+
 def all_runs():
     """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
     return [metrics_of(run) for run in plan.targets(config)["all"]]
@@ -223,6 +235,7 @@ FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
     "seed_spread": (table1_runs, "at least one method in a table1 column"),
     "toy2d": (toy2d_runs, "a toy2d section"),
     "ablation_curves": (ablation_runs, "an ablation section"),
+    "budget_curve": (budget_runs, "a budget_sweep section"),
     "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
 }
 
@@ -251,6 +264,8 @@ def table_targets():
         targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
     if config.get("ablation"):
         targets += ["results/ablation.csv", "results/ablation.md"]
+    if config.get("budget_sweep"):
+        targets += ["results/budget.csv", "results/budget.md"]
     return targets
 
 

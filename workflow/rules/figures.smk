@@ -177,3 +177,18 @@ rule fig_ablation_curves:
     shell:
         "{PY} -m ganem figure ablation --config {CONFIG_FILE} --metrics {input.metrics} "
         "--png {output.png} --pdf {output.pdf} > {log} 2>&1"
+
+
+rule fig_budget_curve:
+    localrule: True
+    input:
+        metrics=lambda w: figure_inputs("budget_curve"),
+    output:
+        png=report("figures/budget_curve.png", caption="../report/budget_curve.rst", category="Figures",
+                   subcategory="Beyond the paper"),
+        pdf="figures/budget_curve.pdf",
+    log:
+        "logs/figures/budget_curve.log",
+    shell:
+        "{PY} -m ganem figure budget --config {CONFIG_FILE} --metrics {input.metrics} "
+        "--png {output.png} --pdf {output.pdf} > {log} 2>&1"

@@ -146,3 +146,17 @@ rule ablation_table:
     shell:
         "{PY} -m ganem ablation --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
         "--csv {output.csv} --md {output.md} > {log} 2>&1"
+
+
+rule budget_table:
+    localrule: True
+    input:
+        metrics=lambda w: figure_inputs("budget_curve"),  # same runs, same "not a target" rule as the figure
+    output:
+        csv=report("results/budget.csv", caption="../report/budget.rst", category="Budget sweep"),
+        md=report("results/budget.md", caption="../report/budget.rst", category="Budget sweep"),
+    log:
+        "logs/tables/budget.log",
+    shell:
+        "{PY} -m ganem budget --config {CONFIG_FILE} --source {CONFIG_SOURCE} --metrics {input.metrics} "
+        "--csv {output.csv} --md {output.md} > {log} 2>&1"

@@ -1,0 +1,152 @@
+"""The budget sweep: its plan (generated variants, seeds, equal-seconds GANMM), its checks, the
+extrapolation on synthetic metrics, and the DAG from runs to results/budget.md and the figure."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ganem import cost, plan
+from ganem.config import validate
+from ganem.errors import ConfigError
+from ganem.tables.sweep import BOOTSTRAP, extrapolate, saturating
+
+REPO = Path(__file__).resolve().parent.parent
+
+SWEEP = """
+data_dir: data
+download: false
+device: cpu
+seeds: [0, 1]
+datasets:
+  mnist5k: {unsup: {fit: all, score: all}, n_samples: 200}
+methods:
+  kmeans: {n_init: 2, max_iter: 50}
+  tiny_ganem: {method: ganem, preset: authors, em_iterations: 1, mstep_batches: 2, q_steps: 2, batch_size: 20,
+               e_batch_size: 20, monitor_fakes: 20, mechanism_samples: 0, lr_decay: 0.9}
+  tiny_ganmm: {method: ganmm, pretrain_iterations: 1, iterations: 2, log_every: 1}
+budget_sweep:
+  entries:
+    ganem: {label: "tiny GAN-EM", method: tiny_ganem, dataset: mnist5k, budgets: [1, 2, 3],
+            seeds_by_budget: {3: [0]}}
+  baselines: {mnist5k: [kmeans]}
+table1: {}
+"""
+
+
+def sweep_config(**entries):
+    config = yaml.safe_load(SWEEP)
+    config["budget_sweep"]["entries"].update(entries)
+    validate(config)
+    return plan.with_budget_variants(config)
+
+
+def test_a_budget_multiplies_the_schedule_and_names_its_own_run_folder():
+    config = sweep_config(
+        per_run={"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [4], "decay": "per_run"},
+        longer={"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [4], "scale": "iteration_length"},
+        gpu_fraction={"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [0.5]})
+    m = config["methods"]
+    assert [m[f"budget_ganem_x{b}"]["em_iterations"] for b in (1, 2, 3)] == [1, 2, 3]
+    assert m["budget_ganem_x3"]["lr_decay"] == 0.9 and m["budget_ganem_x3"]["mstep_batches"] == 2
+    assert m["budget_per_run_x4"]["em_iterations"] == 4
+    assert m["budget_per_run_x4"]["lr_decay"] ** 4 == pytest.approx(0.9, rel=4 * np.finfo(float).eps)
+    assert (m["budget_longer_x4"]["em_iterations"], m["budget_longer_x4"]["mstep_batches"],
+            m["budget_longer_x4"]["q_steps"], m["budget_longer_x4"]["lr_decay"]) == (1, 8, 8, 0.9)
+    assert m["budget_gpu_fraction_x0p5"]["em_iterations"] == 1  # never below one whole iteration
+    assert m["budget_ganem_x2"]["label"] == "tiny GAN-EM, 2x"
+    runs = plan.budget_runs(config)
+    assert [(r.method, r.seed) for r in runs if r.method.startswith("budget_ganem")] == [
+        ("budget_ganem_x1", 0), ("budget_ganem_x1", 1), ("budget_ganem_x2", 0), ("budget_ganem_x2", 1),
+        ("budget_ganem_x3", 0)]
+    assert ("kmeans", 1) in [(r.method, r.seed) for r in runs]
+    assert plan.with_budget_variants(config) == config  # idempotent: the CLI re-reads the resolved file
+    assert set(plan.targets(config)["budget sweep"]) == set(runs)
+
+
+def test_ganmm_at_equal_seconds_takes_the_iterations_that_match_ganem_s_estimate(monkeypatch):
+    timings = {"families": {"mnist": {
+        "mstep_ms": 400.0, "estep_ms": 300.0, "assign_ms_per_image": 0.4, "mstep_batch": 70, "estep_batch": 200,
+        "ganmm_ms_per_gan": 1500.0, "ganmm_refresh_ms_per_image": 0.2}}}
+    monkeypatch.setattr(cost, "stored_timings", lambda device: timings)
+    big = {"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [100, 300]}  # ~37 and ~110 s
+    config = sweep_config(big=big, ganmm={"method": "tiny_ganmm", "dataset": "mnist5k", "budgets": [100, 300],
+                                          "equal_seconds_to": "big"})
+
+    def seconds(name, **change):
+        methods = {**config["methods"], "_m": {**config["methods"][name], **change}}
+        return cost.seconds(cost.run_steps({**config, "methods": methods}, "_m", "mnist5k", 0, 10), timings)
+    for b in (100, 300):
+        target = seconds(f"budget_big_x{b}")
+        iterations = config["methods"][f"budget_ganmm_x{b}"]["iterations"]
+        per_iteration = seconds(f"budget_ganmm_x{b}", iterations=iterations + 1) - seconds(f"budget_ganmm_x{b}")
+        # rounded to whole iterations: within half an iteration's seconds of GAN-EM's
+        assert abs(seconds(f"budget_ganmm_x{b}") - target) <= per_iteration / 2 * (1 + 1e-9)
+    assert config["methods"]["budget_ganmm_x300"]["iterations"] > config["methods"]["budget_ganmm_x100"]["iterations"]
+    with pytest.raises(ConfigError, match="pretraining and one iteration take"):  # 0.4 s of GAN-EM at b=1
+        sweep_config(ganmm={"method": "tiny_ganmm", "dataset": "mnist5k", "budgets": [1], "equal_seconds_to": "ganem"})
+    monkeypatch.setattr(cost, "stored_timings", lambda device: None)
+    with pytest.raises(ConfigError, match="save-timings"):
+        sweep_config(ganmm={"method": "tiny_ganmm", "dataset": "mnist5k", "budgets": [1], "equal_seconds_to": "ganem"})
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"method": "kmeans", "dataset": "mnist5k", "budgets": [1]}, "put it under budget_sweep.baselines"),
+    ({"method": "tiny_ganmm", "dataset": "mnist5k", "budgets": [1], "decay": "per_run"}, "GAN-EM options"),
+    ({"method": "tiny_ganmm", "dataset": "mnist5k", "budgets": [1], "equal_seconds_to": "nope"},
+     "is not a GAN-EM entry"),
+    ({"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [1], "seeds_by_budget": {2: [0]}},
+     "not among its budgets"),
+    ({"method": "tiny_ganem", "dataset": "mnistt", "budgets": [1]}, "mnistt"),
+    ({"method": "tiny_ganem", "dataset": "mnist5k", "budgets": [0]}, "budgets"),
+])
+def test_a_bad_sweep_entry_is_one_clear_error(entry, message):
+    config = yaml.safe_load(SWEEP)
+    config["budget_sweep"]["entries"]["bad"] = entry
+    with pytest.raises(ConfigError, match=message):
+        validate(config)
+
+
+def test_extrapolation_recovers_a_saturating_curve_and_says_when_it_cannot():
+    rng = np.random.default_rng(0)
+    a, c, alpha, paper = 5.0, 40.0, 0.7, 465.0
+    budgets = [1, 3, 9, 27, 81]
+    data = {b: list(saturating(b, a, c, alpha) + rng.normal(0, 0.3, 3)) for b in budgets}
+    fit = extrapolate(data, paper)
+    truth = saturating(paper, a, c, alpha)
+    assert fit["verdict"] == "prediction" and fit["reason"] == ""
+    assert fit["low"] <= fit["prediction"] <= fit["high"] and fit["high"] - fit["low"] < 20
+    assert fit["prediction"] == pytest.approx(truth, abs=1.0)  # 0.3-point seed noise over 5 budgets
+    two = extrapolate({1: [50.0, 52.0], 3: [40.0, 45.0]}, paper)  # three parameters, two budgets
+    assert two["verdict"] == "cannot say" and "2 budget(s)" in two["reason"]
+    # three budgets, seed spread as large as the effect: the bootstrap interval is far too wide
+    noisy = extrapolate({1: [75.0, 45.0, 60.0], 3: [60.0, 30.0, 50.0], 9: [55.0, 20.0, 40.0]}, paper,
+                        max_interval=20)
+    assert noisy["verdict"] == "cannot say" and "wider than 20" in noisy["reason"]
+    assert BOOTSTRAP >= 1000
+
+
+@pytest.mark.slow
+def test_budget_dag_builds_table_with_fit_line_and_figure(tmp_path):
+    config = tmp_path / "budget.yaml"
+    config.write_text(SWEEP)
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+                           "results/budget.md", "figures/budget_curve.png", "--configfile", str(config),
+                           "--cores", "2"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "results" / "budget.csv")
+    assert len(table) == 5 + 2  # 2 + 2 + 1 GAN-EM runs, K-means on both seeds
+    ganem = table[table["entry"] == "ganem"]
+    assert list(ganem["budget"]) == [1, 1, 2, 2, 3] and list(ganem["steps"]) == [2, 2, 4, 4, 6]
+    assert (ganem["steps_unit"] == "G+D steps").all() and table["error"].between(0, 100).all()
+    assert table.loc[table["entry"] == "kmeans", "budget"].isna().all()
+    assert (tmp_path / "results" / "runs" / "budget_ganem_x3" / "mnist5k").is_dir()
+    md = (tmp_path / "results" / "budget.md").read_text()
+    assert "## Extrapolation to the paper's budget" in md
+    fit_line = next(line for line in md.splitlines() if line.startswith("| `ganem` |"))
+    assert "4.20 (paper)" in fit_line and ("prediction" in fit_line or "cannot say" in fit_line)
+    assert "195,250" in fit_line  # 390,500 paper G+D steps / 2 per b
+    assert (tmp_path / "figures" / "budget_curve.png").stat().st_size > 0
