@@ -265,6 +265,11 @@ def setting_name(n_labels: int | str) -> str:
     return "unsup" if n_labels == 0 else f"labels{n_labels}"
 
 
+def parse_setting(setting: str) -> int | str:
+    """'unsup' -> 0, 'labels100' -> 100, 'labelsall' -> 'all': the inverse of setting_name."""
+    return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
+
+
 def parse_n_labels(text: str) -> int | str:
     """``--n-labels``: a count of class-balanced labels, or ``all`` (every fitted image, its own label)."""
     if text == ALL_LABELS:

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.plan import CELEBA_N_LABELS as CELEBA_SETTINGS
+from ganem.plan import celeba_attributes
 from ganem.tables.budget import paper_budget
 from ganem.tables.common import (_cell, _ordered, _rank, base_of, budget_lines, budget_notes, budget_warning,
                                  built_from, config_label, method_rank, paper_values, read_runs,
                                  write_csv_and_markdown)
 
 
-CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
 SETTING_HEADINGS = {"unsup": "unsupervised", "semi_100": "semi-supervised (100 labels)"}
 TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_mean", "error_std", "n_seeds",
                  "paper_error", "dataset", "scoring_rule", "position", "paper_source", "budget", "paper_budget"]
@@ -47,14 +48,6 @@ def paper_table3() -> pd.DataFrame:
              "setting": setting, "paper_error": percent(r[setting]), "paper_source": r["source"]}
             for _, r in raw.iterrows() for setting in CELEBA_SETTINGS]
     return pd.DataFrame(rows)
-
-
-def celeba_attributes(config: dict) -> list[str]:
-    """The CelebA attributes the config runs ('all' = the 40 of list_attr_celeba.txt)."""
-    from ganem.data import CELEBA_ATTRIBUTES
-
-    attrs = (config.get("celeba") or {}).get("attributes", [])
-    return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
 
 
 def celeba_configured(config: dict) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ rule run:
         k=r"\d+",
         seed=r"\d+",
     params:
-        n_labels=lambda w: labels_of(w.setting),
+        n_labels=lambda w: parse_setting(w.setting),
         method_params=lambda w: json.dumps(method_params(config, w.method, w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
     threads: lambda w: run_resources(w.method, w)["threads"]
