@@ -23,14 +23,12 @@ from pathlib import Path
 import torch
 import yaml
 
+from ganem import data
 from ganem.config import method_params, resolve_method
+from ganem.cost import fit_images
 from ganem.methods import RunContext, get_method, make_params
 
 REPO = Path(__file__).resolve().parent.parent
-SHAPES = {"mnist": (1, 28, 28), "mnist5k": (1, 28, 28), "fashion_mnist": (1, 28, 28), "svhn": (3, 32, 32),
-          "celeba": (3, 64, 64), "toy": (2,)}
-# Images fitted per run (w holds one row per image): MNIST train, SVHN train, CelebA's cap x 2 classes.
-N_FIT = {"mnist": 50_000, "mnist5k": 5_000, "fashion_mnist": 60_000, "svhn": 73_257, "celeba": 24_000, "toy": 1_000}
 RUN = re.compile(r"results/(?:runs|variants/(?P<variant>[^/]+))/(?P<method>[^/]+)/(?P<dataset>[^/]+)/[^/]+/K(?P<k>\d+)/")
 
 
@@ -64,15 +62,15 @@ def _step_all(optimizers) -> None:
 
 def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: str | None) -> tuple[int, int]:
     """(whole checkpoint, slim checkpoint) bytes of one run."""
-    family = dataset.split("-", 1)[0]
+    entry = data.entry(dataset)  # image shape and network family from the dataset registry
     values = method_params(config, method, dataset)
     if variant and variant.startswith("bottleneck"):
         values["bottleneck"] = int(variant.removeprefix("bottleneck"))
     base = resolve_method(config, method).method  # a variant (methods.<name>.method) runs its base method
     cls = get_method(base)
     params = make_params(cls.Params, values, f"methods.{method}")
-    x = torch.zeros(2, *SHAPES[family]) - (1.0 if family in ("svhn", "celeba") else 0.0)  # the data's range
-    w = torch.zeros(N_FIT[family], k)
+    x = torch.zeros(2, *entry.shape) - (1.0 if entry.net in ("svhn", "celeba") else 0.0)  # the data's range
+    w = torch.zeros(fit_images(config, dataset, 0), k)  # w holds one row per fitted image
     with tempfile.TemporaryDirectory() as run_dir:
         ctx = RunContext(k=k, seed=0, run_dir=Path(run_dir), device=torch.device("cpu"), progress=False)
         if base == "ganem":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganem import cost
+from ganem import cost, data
 from ganem.config import apply_overrides, resolve_method, resolved_params
 
 CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings (the paper's column) -> n_labels
@@ -253,7 +253,7 @@ def params_per_family(config: dict[str, Any], runs: list[Run]) -> tuple[dict[str
     for run in runs:
         base = cost.base_method(config, run.method)
         if base in found and not run.variant:
-            family = cost.FAMILY_OF_DATASET[run.dataset.split("-", 1)[0]]
+            family = data.entry(run.dataset).net
             found[base].setdefault(family, resolved_params(config, run.method, run.dataset))
     return found["ganem"], found["ganmm"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ganem.config import resolve_method
 from ganem.cost import estimate_run_seconds
-from ganem.methods import METHODS
+from ganem.methods import METHODS, ConfigError, Method, get_method
 
 # Wall time = SAFETY x estimate + STARTUP (imports, data loading, scoring), in whole minutes. An
 # estimate is a mean over measured steps; clusters kill at the limit, so the margin is generous.
@@ -33,6 +33,17 @@ def is_neural(config: dict[str, Any], method: str) -> bool:
     return METHODS[resolve_method(config, method).method].neural
 
 
+def _check_counts_steps(config: dict[str, Any], method: str) -> None:
+    """A neural method must count its own training steps (``Method.steps``), so that its jobs ask
+    for their estimated run time rather than the day-long default a forgotten count would give."""
+    base = resolve_method(config, method).method
+    cls = get_method(base)
+    if is_neural(config, method) and cls.steps.__func__ is Method.steps.__func__:
+        raise ConfigError(f"method {base!r} trains networks but {cls.__name__} does not count its training steps, "
+                          f"so its jobs' run time cannot be estimated; implement {cls.__name__}.steps "
+                          "(see ganem/methods/base.py)")
+
+
 def _family(config: dict[str, Any], method: str) -> str:
     return "neural" if is_neural(config, method) else "other"
 
@@ -43,6 +54,7 @@ def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels:
     estimated cost (packed seeds are costed as run one after another: a GPU may overlap them)."""
     seconds = estimate_run_seconds(config, method, dataset, n_labels, k)
     if seconds is None:
+        _check_counts_steps(config, method)
         minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
     else:
         minutes = math.ceil(RUNTIME_SAFETY * n_seeds * seconds / 60) + RUNTIME_STARTUP_MIN

@@ -68,6 +68,13 @@ class Method(abc.ABC):
         that tables can put a run's budget beside the paper's; None when the method has no budget."""
         return None
 
+    @classmethod
+    def steps(cls, params: Any, n_fit: int, k: int, device_type: str) -> dict[str, int]:
+        """The training work of one run in the units per-step timings are measured in (the fields
+        of ``ganem.cost.RunSteps``), for cost estimates, ``python -m ganem plan`` and SLURM run
+        times; {} for methods without a training loop (K-means, GMM), which cost estimates leave out."""
+        return {}
+
     def __init__(self, params: Any, ctx: RunContext):
         self.params = params
         self.ctx = ctx

@@ -24,6 +24,15 @@ class GANEM(Method):
         """One D and one G step per real batch of every M-step (Algorithm 1)."""
         return params.em_iterations * mstep_steps(params, n_fit)
 
+    @classmethod
+    def steps(cls, params: Params, n_fit: int, k: int, device_type: str) -> dict[str, int]:
+        """Per EM iteration one M-step (D+G steps), q_steps E-steps and w = E(x) over the fitted
+        images; the supervised reference runs no EM iterations."""
+        iterations = 0 if params.supervised_reference else params.em_iterations
+        return {"gd_steps": iterations * mstep_steps(params, n_fit), "gd_batch": params.batch_size,
+                "e_steps": iterations * params.q_steps, "e_batch": params.e_batch_size,
+                "assign_images": iterations * n_fit}
+
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)
         self.trainer = None

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 
+from ganem.data import split_size
+
 # Images the paper fits per dataset: App. B.1 keeps 50,000 of MNIST's 60,000 training images (10,000
-# for validation); SVHN: the official train split (the suite's reading of App. B.2, see docs/datasets.md).
-PAPER_FIT_IMAGES = {"mnist": 50_000, "svhn": 73_257}
+# for validation: the registry's 'train' split); SVHN: the official train split (the suite's reading
+# of App. B.2, see docs/datasets.md).
+PAPER_FIT_IMAGES = {name: split_size(name, "train") for name in ("mnist", "svhn")}
 # A cell whose budget is below this fraction of the paper's cannot test the paper's number.
 FAR_BELOW = 0.1
 BELOW_PAPER_NOTE = "budget below paper: not a test of the paper's number"
