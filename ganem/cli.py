@@ -102,6 +102,7 @@ def _cmd_plan(args) -> int:
 
     from ganem import cost, plan, step_timing
     from ganem.config import load_config
+    from ganem.io import atomic_write_json
     from ganem.methods import ConfigError
     from ganem.provenance import resolve_device
 
@@ -128,8 +129,7 @@ def _cmd_plan(args) -> int:
                                   progress=lambda msg: print(f"  {msg}", file=sys.stderr))
         if args.save_timings:
             path = cost.timing_path(now["device"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(now, indent=2) + "\n")
+            atomic_write_json(path, now)
             print(f"wrote {path}", file=sys.stderr)
     gpu = now if now["device"] == "cuda" else cost.stored_timings("cuda")
     print(plan.format_plan(config, groups, now, gpu))

@@ -225,3 +225,14 @@ def test_supervised_reference_and_bottleneck_features(tmp_path):
     # em_iterations=0 + labels is the same purely supervised E-net
     m, a = fit(tmp_path, x, y, labelled=lab, name="zero", em_iterations=0, semi_epsilon=0.02, bottleneck=3)
     assert a.features.shape == (len(x), 3) and (a.labels != y).mean() <= 0.02
+
+
+def test_a_checkpoint_of_another_format_version_is_refused_with_the_fix(tmp_path):
+    x, _ = blobs()
+    fit(tmp_path, x, em_iterations=1)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    state["version"] = em_module.CHECKPOINT_VERSION + 1
+    torch.save(state, path)
+    with pytest.raises(ValueError, match=rf"format version {em_module.CHECKPOINT_VERSION + 1}.*delete the run folder"):
+        fit(tmp_path, x, em_iterations=2)

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from ganem.io import atomic_save_npy
+from ganem.io import atomic_path, atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
@@ -277,6 +277,11 @@ class GANEMTrainer:
         }
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(
+                f"{self.ckpt.path} has checkpoint format version {state.get('version')!r}, this code reads "
+                f"version {CHECKPOINT_VERSION}; delete the run folder to start afresh (or resume it with "
+                "the commit that wrote it)")
         ours = self.p.to_dict()
         theirs = dict(state["params"])
         for key in ("em_iterations",) + COMPUTATION_KEYS:
@@ -576,7 +581,6 @@ def _scatter(x: np.ndarray, labels: np.ndarray, fakes: tuple[np.ndarray, np.ndar
     axes[1].scatter(fakes[0][:, 0], fakes[0][:, 1], c=fakes[1], s=3, cmap="tab10", vmin=0, vmax=9)
     axes[1].set_title("G(z, c), coloured by c")
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=80)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=80)
     plt.close(fig)
-    tmp.replace(path)
