@@ -24,7 +24,7 @@ import torch
 import yaml
 
 from ganem import data
-from ganem.config import method_params, resolve_method
+from ganem.config import base_method, method_params
 from ganem.cost import fit_images
 from ganem.methods import RunContext, get_method, make_params
 
@@ -66,7 +66,7 @@ def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: s
     values = method_params(config, method, dataset)
     if variant and variant.startswith("bottleneck"):
         values["bottleneck"] = int(variant.removeprefix("bottleneck"))
-    base = resolve_method(config, method).method  # a variant (methods.<name>.method) runs its base method
+    base = base_method(config, method)  # a variant (methods.<name>.method) runs its base method
     cls = get_method(base)
     params = make_params(cls.Params, values, f"methods.{method}")
     x = torch.zeros(2, *entry.shape) - (1.0 if entry.net in ("svhn", "celeba") else 0.0)  # the data's range
@@ -77,8 +77,8 @@ def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: s
             from ganem.model.em import GANEMTrainer
 
             t = GANEMTrainer(params, ctx)
-            t._build(x)
-            t._make_optimizers(0)
+            t.prepare(x)
+            t.begin_iteration(0, torch.full((len(x), k), 1.0 / k))  # the optimisers of the first EM iteration
             _step_all(t.opt.values())
             slim = {"G": t.G.state_dict(), "D": t.D.state_dict(), "E": t.E.state_dict(), "w": w}
             return _nbytes({**slim, "opt": {n: o.state_dict() for n, o in t.opt.items()}}), _nbytes(slim)
@@ -104,7 +104,7 @@ def main() -> None:
     print(f"{'method':8} {'dataset family':16} {'K':>3} {'runs':>5} {'whole MB':>9} {'slim MB':>8}")
     groups = Counter()
     for (method, dataset, k, variant), n in sorted(runs.items(), key=str):
-        if resolve_method(config, method).method not in ("ganem", "ganmm"):
+        if base_method(config, method) not in ("ganem", "ganmm"):
             continue
         family = dataset.split("-", 1)[0]
         key = (method, family, k, variant)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ganem import data
-from ganem.config import dataset_settings, resolve_method, resolved_params, splits_for
+from ganem.config import base_method, dataset_settings, resolved_params, splits_for
 from ganem.methods import get_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +50,6 @@ def fit_images(config: dict[str, Any], dataset: str, n_labels: int) -> int:
                         celeba_max_per_class=settings.get("options", {}).get("max_per_class"))
     cap = settings.get("n_samples")
     return min(n, cap) if cap else n
-
-
-def base_method(config: dict[str, Any], method: str) -> str:
-    """The registered method a method or variant name runs (``ganem_paper`` -> ``ganem``)."""
-    return resolve_method(config, method).method
 
 
 def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganem import cost, data
-from ganem.config import apply_overrides, resolve_method, resolved_params
+from ganem.config import apply_overrides, base_method, resolved_params
 
 CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings (the paper's column) -> n_labels
 DEFAULT_K = 10  # K of the ablation and of Fig. 4 when the config does not say (MNIST's classes)
@@ -31,6 +31,11 @@ class Run:
     # so a run two sections ask for is still planned once.
     source: str = field(default="", compare=False)
     labels_key: str = field(default="", compare=False)  # the key to change when its labels cannot be met
+
+    @property
+    def methods_key(self) -> str:
+        """The config key listing the run's method ('table1.mnist_unsup.methods', 'toy2d.methods')."""
+        return f"{self.source.removesuffix('.datasets')}.methods"
 
 
 def first_seed(config: dict[str, Any]) -> int:
@@ -103,7 +108,7 @@ def seed_packs(config: dict[str, Any]) -> list[Pack]:
         return []
     cells: dict[tuple, list[int]] = {}
     for run in targets(config).get("all", []):
-        if run.variant is None and get_method(resolve_method(config, run.method).method).steps_seeds_together:
+        if run.variant is None and get_method(base_method(config, run.method)).steps_seeds_together:
             cells.setdefault((run.method, run.dataset, run.n_labels, run.k), []).append(run.seed)
     packs = []
     for (method, dataset, n_labels, k), seeds in cells.items():
@@ -251,7 +256,7 @@ def params_per_family(config: dict[str, Any], runs: list[Run]) -> tuple[dict[str
     a timing of this config's steps uses (networks, widths and batch sizes as configured)."""
     found: dict[str, dict[str, Any]] = {"ganem": {}, "ganmm": {}}
     for run in runs:
-        base = cost.base_method(config, run.method)
+        base = base_method(config, run.method)
         if base in found and not run.variant:
             family = data.entry(run.dataset).net
             found[base].setdefault(family, resolved_params(config, run.method, run.dataset))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ganem.config import resolve_method
+from ganem.config import base_method
 from ganem.cost import estimate_run_seconds
 from ganem.methods import METHODS, ConfigError, Method, get_method
 
@@ -30,13 +30,13 @@ MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 pl
 def is_neural(config: dict[str, Any], method: str) -> bool:
     """True for methods that train nets (the registry's ``neural``: GAN-EM, GANMM) and their variants
     (methods.<name>: {method: ganem, ...}): they ask for a GPU and more memory."""
-    return METHODS[resolve_method(config, method).method].neural
+    return METHODS[base_method(config, method)].neural
 
 
 def _check_counts_steps(config: dict[str, Any], method: str) -> None:
     """A neural method must count its own training steps (``Method.steps``), so that its jobs ask
     for their estimated run time rather than the day-long default a forgotten count would give."""
-    base = resolve_method(config, method).method
+    base = base_method(config, method)
     cls = get_method(base)
     if is_neural(config, method) and cls.steps.__func__ is Method.steps.__func__:
         raise ConfigError(f"method {base!r} trains networks but {cls.__name__} does not count its training steps, "

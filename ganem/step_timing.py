@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import torch
 
+from ganem.data import ENTRIES
 from ganem.methods.base import RunContext
 
-# One sample shape per network family (Tables 4-6 of the paper; 2-D points for the MLP).
-FAMILY_SHAPES: dict[str, tuple[int, ...]] = {"mnist": (1, 28, 28), "svhn": (3, 32, 32),
-                                             "celeba": (3, 64, 64), "mlp": (2,)}
+# One sample shape per network family, from the dataset registry (every dataset of a family has it).
+FAMILY_SHAPES: dict[str, tuple[int, ...]] = {entry.net: entry.shape for entry in ENTRIES.values()}
 
 
 def sync(device: torch.device) -> None:
@@ -72,15 +72,11 @@ def ganem_trainer(family: str, device: torch.device, params, k: int, run_dir: Pa
     ctx = RunContext(k=k, seed=0, run_dir=run_dir, device=device, progress=False)
     trainer = GANEMTrainer(params, ctx)
     n = n or max(4 * params.batch_size, params.assign_batch_size)
-    x = random_images(family, n).to(device)
-    trainer._build(x)
-    if params.channels_last and x.dim() == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
-    trainer._make_optimizers(0)
-    trainer.G.train(), trainer.D.train()
-    trainer._e_train_mode()
+    x = trainer.prepare(random_images(family, n))
     w = torch.full((n, k), 1.0 / k, device=device)
-    phi_draw = trainer._draw_prior(w.sum(0) / n)
+    phi_draw = trainer.begin_iteration(0, w)
+    trainer.G.train(), trainer.D.train()
+    trainer.e_train_mode()
     return trainer, x, w, phi_draw, torch.Generator().manual_seed(0)
 
 
@@ -97,7 +93,7 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
         some = x[:min(len(x), 4 * params.batch_size)]  # enough images for a per-image cost
         out = {"mstep_ms": median_ms(m_step, device, steps, repeats, warmup),
                "estep_ms": median_ms(e_step, device, steps, repeats, warmup),
-               "assign_ms_per_image": median_ms(lambda: trainer._predict(some), device, 1, repeats, 1) / len(some)}
+               "assign_ms_per_image": median_ms(lambda: trainer.predict(some), device, 1, repeats, 1) / len(some)}
         finish()
     return {**out, "mstep_batch": params.batch_size, "estep_batch": params.e_batch_size}
 
@@ -149,7 +145,7 @@ def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repea
         late = params.num_chose_schedule[-1][0]  # the num_chose of almost every iteration
         it = iter(range(late, late + 10**9))
         per_gan = median_ms(lambda: trainer.main_iteration(x, next(it)), device, 1, repeats, warmup) / k
-        refresh = median_ms(lambda: trainer._log_proba(x), device, 1, repeats, warmup=1) / n
+        refresh = median_ms(lambda: trainer.log_proba(x), device, 1, repeats, warmup=1) / n
     return {"ganmm_ms_per_gan": per_gan, "ganmm_refresh_ms_per_image": refresh}
 
 

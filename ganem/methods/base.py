@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ganem.training import seed_everything
+
 
 @dataclass(frozen=True)
 class Labelled:
@@ -89,8 +91,6 @@ class Method(abc.ABC):
         """Fit several seeds' instances in one process (``seeds_per_job``). Here one after another;
         a method that can step its seeds together (GAN-EM) overrides this. Either way each instance
         must end exactly as its own ``fit`` would have left it."""
-        from ganem.training import seed_everything
-
         for method, x, lab in zip(methods, xs, labelled):
             seed_everything(method.ctx.seed)  # as a separate run seeds before its fit
             method.fit(x, lab)

@@ -203,7 +203,7 @@ class GANEMTrainer:
             clip_weights(self.G, self.p.clip_value)
         return loss.detach()
 
-    def _e_train_mode(self) -> None:
+    def e_train_mode(self) -> None:
         self.E.train(not self.p.enet_eval_quirk)
 
     def _e_step(self, z, c) -> torch.Tensor:
@@ -216,7 +216,7 @@ class GANEMTrainer:
         return loss.detach()
 
     @torch.no_grad()
-    def _predict(self, x: torch.Tensor, features: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def predict(self, x: torch.Tensor, features: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Softmax of the E-net (eval mode) over x in batches; optionally the bottleneck features."""
         self.E.eval()
         probs, feats = [], []
@@ -230,7 +230,7 @@ class GANEMTrainer:
         return proba, (torch.cat(feats) if features and feats else None)
 
     def _labelled_error(self, xl: torch.Tensor, yl: torch.Tensor) -> float:
-        proba, _ = self._predict(xl)
+        proba, _ = self.predict(xl)
         return float((proba.argmax(1) != yl).float().mean())
 
     def _train_labelled(self, xl, yl, gen, iteration) -> dict[str, Any]:
@@ -240,7 +240,7 @@ class GANEMTrainer:
         steps, losses_ = 0, []
         err = self._labelled_error(xl, yl)
         while err > p.semi_epsilon and steps < p.semi_max_steps:
-            self._e_train_mode()
+            self.e_train_mode()
             perm = torch.randperm(len(xl), generator=gen).to(self.device)
             for i in range(0, len(xl), p.semi_batch_size):
                 idx = perm[i:i + p.semi_batch_size]
@@ -293,6 +293,22 @@ class GANEMTrainer:
                 "delete the run folder to start afresh")
 
     # ------------------------------------------------------------------ Algorithm 1
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Build the nets for x's shape; x on the device in the layout the steps read. The first
+        thing ``fit_steps`` does; public so that step timings (ganem.step_timing) set up as a run does."""
+        x = x.to(self.device, torch.float32)
+        self._build(x)
+        if self.p.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def begin_iteration(self, iteration: int, w: torch.Tensor) -> torch.Tensor:
+        """Start EM iteration ``iteration`` (0-based) from the soft assignments w: its optimisers
+        (``reset_optimizers``) and the class prior the M- and E-steps draw from (Algorithm 1, line 4:
+        phi_i = N_i / N from the soft w). Returns that prior as ``mstep_step``/``estep_step`` take it."""
+        self._make_optimizers(iteration)
+        return self._draw_prior(w.sum(0) / len(w))
+
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
         for _ in self.fit_steps(x, labelled):
             pass
@@ -302,11 +318,8 @@ class GANEMTrainer:
         ``fit_interleaved`` can step several seeds' trainers in one loop; ``fit`` runs it to the end."""
         p, k = self.p, self.k
         gen = seed_everything(self.ctx.seed)
-        x = x.to(self.device, torch.float32)
+        x = self.prepare(x)
         n = len(x)
-        self._build(x)
-        if p.channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
         xl = yl = None
         if labelled is not None:
             xl, yl = labelled.x.to(self.device, torch.float32), labelled.y.to(self.device, torch.long)
@@ -348,12 +361,7 @@ class GANEMTrainer:
 
         if p.supervised_reference:
             if start == 0:
-                t0 = time.time()
-                self._make_optimizers(0)
-                info = self._train_labelled(xl, yl, gen, 1)
-                w, _ = self._predict(x)
-                self._log_iteration(1, t0, {}, w, None, labelled_info=info)
-                self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+                w = self._fit_supervised(x, xl, yl, gen)
             self.iterations_done = 0
             self.w = w
             return
@@ -369,9 +377,7 @@ class GANEMTrainer:
                 break
             iteration = it + 1
             t0 = time.time()
-            self._make_optimizers(it)
-            phi = w.sum(0) / n  # Algorithm 1, line 4: phi_i = N_i / N from the soft w
-            phi_draw = self._draw_prior(phi)
+            phi_draw = self.begin_iteration(it, w)
             guard = FiniteGuard(iteration, p.finite_check_every)
             sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
             inner = progress(total=steps_m + p.q_steps, desc=f"iter {iteration}", enabled=self.ctx.progress,
@@ -399,7 +405,7 @@ class GANEMTrainer:
             sums["g_loss"] = float(g_acc) / max(steps_m, 1)
             # ---- E-step: q steps on fresh fakes, c ~ phi
             self.G.train(not p.estep_g_eval)
-            self._e_train_mode()
+            self.e_train_mode()
             e_acc = torch.zeros((), device=self.device)
             for q in range(p.q_steps):
                 e_loss = self.estep_step(phi_draw, gen)
@@ -414,7 +420,7 @@ class GANEMTrainer:
             if xl is not None:
                 labelled_info = self._train_labelled(xl, yl, gen, iteration)
             # ---- w = E(x_real)
-            w, _ = self._predict(x)
+            w, _ = self.predict(x)
             labels = w.argmax(1)
             changed = None if prev_labels is None else float((labels != prev_labels).float().mean())
             dead = self.guard.update(iteration, w.sum(0) / n)
@@ -438,15 +444,21 @@ class GANEMTrainer:
             bar.update(1)
         bar.close()
         if n_iter == 0 and start == 0 and xl is not None:
-            # em_iterations=0 with labels: purely supervised E-net (same as supervised_reference)
-            self._make_optimizers(0)
-            t0 = time.time()
-            info = self._train_labelled(xl, yl, gen, 1)
-            w, _ = self._predict(x)
-            self._log_iteration(1, t0, {}, w, None, labelled_info=info)
-            self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+            w = self._fit_supervised(x, xl, yl, gen)  # em_iterations=0 with labels: as supervised_reference
         self.iterations_done = iteration if n_iter else 0
         self.w = w
+
+    def _fit_supervised(self, x: torch.Tensor, xl: torch.Tensor, yl: torch.Tensor,
+                        gen: torch.Generator) -> torch.Tensor:
+        """The purely supervised E-net (Fig. 4a's reference, or em_iterations=0 with labels): one
+        round of label steps, w = E(x), logged and checkpointed as a finished iteration 1."""
+        t0 = time.time()
+        self._make_optimizers(0)
+        info = self._train_labelled(xl, yl, gen, 1)
+        w, _ = self.predict(x)
+        self._log_iteration(1, t0, {}, w, None, labelled_info=info)
+        self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+        return w
 
     # ------------------------------------------------------------------ outputs
     def _balanced_noise(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -501,7 +513,7 @@ class GANEMTrainer:
     @torch.no_grad()
     def _fake_accuracy(self, iteration: int) -> float:
         z, c = self._balanced_noise(self.p.monitor_fakes, self.ctx.seed * 1_000_003 + iteration)
-        proba, _ = self._predict(self._eval_fakes(z, c))
+        proba, _ = self.predict(self._eval_fakes(z, c))
         return round(float((proba.argmax(1) == c).float().mean()), 5)
 
     @torch.no_grad()
@@ -525,7 +537,7 @@ class GANEMTrainer:
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.G is None:
             raise RuntimeError("assign() before fit()")
-        proba, feats = self._predict(x.to(torch.float32), features=self.p.bottleneck is not None)
+        proba, feats = self.predict(x.to(torch.float32), features=self.p.bottleneck is not None)
         proba_np = proba.cpu().numpy()
         return Assignment(
             labels=proba_np.argmax(1).astype(np.int64),
