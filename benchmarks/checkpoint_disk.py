@@ -78,7 +78,7 @@ def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: s
 
             t = GANEMTrainer(params, ctx)
             t.prepare(x)
-            t.begin_iteration(0, torch.full((len(x), k), 1.0 / k))  # the optimisers of the first EM iteration
+            t.begin_iteration(0, torch.full((k,), 1.0 / k))  # the optimisers of the first EM iteration
             _step_all(t.opt.values())
             slim = {"G": t.G.state_dict(), "D": t.D.state_dict(), "E": t.E.state_dict(), "w": w}
             return _nbytes({**slim, "opt": {n: o.state_dict() for n, o in t.opt.items()}}), _nbytes(slim)

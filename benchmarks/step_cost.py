@@ -31,8 +31,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from ganem.methods import make_params
 from ganem.model import losses
 from ganem.model.method import Params
-from ganem.step_timing import (FAMILY_SHAPES, assignments, benchmark_arguments, device_name, ganem_trainer,
-                               interleaved_ms, median_ms, suite_steps, write_rows)
+from ganem.benchmark_cli import assignments, benchmark_arguments, write_rows
+from ganem.step_timing import (FAMILY_SHAPES, device_name, ganem_trainer, interleaved_ms, median_ms, suite_steps)
 
 FIELDS = ["device", "device_name", "threads", "family", "step", "batch", "suite_ms", "bare_ms", "ratio",
           "gflop_per_step", "suite_gflops", "matmul_gflops", "options"]

@@ -10,6 +10,7 @@ of the family's shape; what the steps compute does not depend on the pixel value
 from __future__ import annotations
 
 import dataclasses
+import platform
 import statistics
 import tempfile
 import time
@@ -74,7 +75,7 @@ def ganem_trainer(family: str, device: torch.device, params, k: int, run_dir: Pa
     n = n or max(4 * params.batch_size, params.assign_batch_size)
     x = trainer.prepare(random_images(family, n))
     w = torch.full((n, k), 1.0 / k, device=device)
-    phi_draw = trainer.begin_iteration(0, w)
+    phi_draw = trainer.begin_iteration(0, w.sum(0) / n)
     trainer.G.train(), trainer.D.train()
     trainer.e_train_mode()
     return trainer, x, w, phi_draw, torch.Generator().manual_seed(0)
@@ -173,40 +174,7 @@ def measure(families: tuple[str, ...], device: torch.device, *, ganem_params: di
     return out
 
 
-def assignments(items: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` (command-line ``--set`` style) as a dict of parsed values."""
-    from ganem.config import parse_value
-
-    return {key: parse_value(raw) for key, _, raw in (item.partition("=") for item in items)}
-
-
-def write_rows(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
-    """A benchmark's CSV: one header, one line per row."""
-    import csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {path}")
-
-
-def benchmark_arguments(description: str, **defaults: Any):
-    """The options every benchmark script shares: --device, --repeats, --threads, --out."""
-    import argparse
-
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=defaults.get("repeats", 3), help="timed repeats (median reported)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--out", type=Path, required=True, help="CSV to write")
-    return ap
-
-
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    import platform
-
     return platform.processor() or platform.machine()

@@ -302,12 +302,11 @@ class GANEMTrainer:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
-    def begin_iteration(self, iteration: int, w: torch.Tensor) -> torch.Tensor:
-        """Start EM iteration ``iteration`` (0-based) from the soft assignments w: its optimisers
-        (``reset_optimizers``) and the class prior the M- and E-steps draw from (Algorithm 1, line 4:
-        phi_i = N_i / N from the soft w). Returns that prior as ``mstep_step``/``estep_step`` take it."""
+    def begin_iteration(self, iteration: int, phi: torch.Tensor) -> torch.Tensor:
+        """Start EM iteration ``iteration`` (0-based) with class prior phi: its optimisers
+        (``reset_optimizers``); returns phi as ``mstep_step``/``estep_step`` draw classes from it."""
         self._make_optimizers(iteration)
-        return self._draw_prior(w.sum(0) / len(w))
+        return self._draw_prior(phi)
 
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
         for _ in self.fit_steps(x, labelled):
@@ -377,7 +376,8 @@ class GANEMTrainer:
                 break
             iteration = it + 1
             t0 = time.time()
-            phi_draw = self.begin_iteration(it, w)
+            phi = w.sum(0) / n  # Algorithm 1, line 4: phi_i = N_i / N from the soft w
+            phi_draw = self.begin_iteration(it, phi)
             guard = FiniteGuard(iteration, p.finite_check_every)
             sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
             inner = progress(total=steps_m + p.q_steps, desc=f"iter {iteration}", enabled=self.ctx.progress,
