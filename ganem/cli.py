@@ -270,7 +270,7 @@ def _cmd_figure(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from ganem.ablation import write_ablation
+    from ganem.tables.ablation import write_ablation
     from ganem.config import load_config
 
     table = write_ablation(load_config(args.config), args.metrics, args.csv, args.md,

@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ganem.ablation import SERIES, read_logs, series  # noqa: E402
+from ganem.tables.ablation import SERIES, read_logs, series  # noqa: E402
 from ganem.config import resolve_method  # noqa: E402
 from ganem.io import atomic_path  # noqa: E402
 from ganem.plan import DEFAULT_K  # noqa: E402
@@ -392,7 +392,7 @@ def celeba_figure(table3_csv: str | Path, png: str | Path, pdf: str | Path) -> N
 
 # ----------------------------------------------------------------- beyond the paper: the ablation
 def ablation_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf: str | Path) -> None:
-    """Per EM iteration, one line per variant (mean over seeds), the four ``ganem.ablation.SERIES``:
+    """Per EM iteration, one line per variant (mean over seeds), the four ``ganem.tables.ablation.SERIES``:
     the error, the smallest cluster share (with the collapse guard's 1/(10K) line), the class signal
     D gives (its class units on reals minus on fakes) and the size of G's gradient through its class
     input relative to its noise input. Methods without EM iterations (K-means) appear as a dashed
