@@ -223,7 +223,7 @@ def fig3_run(config: dict[str, Any], panel: str) -> Run | None:
 
 def figures(config: dict[str, Any]) -> dict[str, Figure]:
     """Every figure the suite draws, in drawing order, with the runs it shows under this config."""
-    from ganem.resources import is_neural  # local import: the method registry pulls in torch
+    from ganem.job_resources import is_neural  # local import: the method registry pulls in torch
 
     one = lambda run: [run] if run else []  # noqa: E731
     out = {f"fig2_{p}": Figure(one(fig2_run(config, p)), [], f"GAN-EM in table1.{' or table1.'.join(cols)}")

@@ -13,7 +13,7 @@ import yaml
 from ganem import cost, data, feasibility, plan
 from ganem.config import ConfigError, validate
 from ganem.methods import METHODS, Registered
-from ganem.resources import training_resources
+from ganem.job_resources import training_resources
 from ganem.run import RunSpec, execute
 from ganem.tables import write_runs, write_toy2d
 

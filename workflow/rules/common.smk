@@ -13,7 +13,7 @@ from snakemake.exceptions import WorkflowError
 
 from ganem import data, feasibility, plan
 from ganem.config import ConfigError, method_params, normalise_cli_values, parse_setting, setting_name, validate
-from ganem.resources import gpu_pin_command, training_resources
+from ganem.job_resources import gpu_pin_command, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -72,7 +72,7 @@ def manifest(wildcards):
 
 def run_resources(method, wildcards, attempt=1):
     """threads, mem_mb, runtime (minutes, from the run's cost) and gpu of one training job
-    (ganem/resources.py), the same under every executor."""
+    (ganem/job_resources.py), the same under every executor."""
     return training_resources(config, method, wildcards.dataset, parse_setting(wildcards.setting),
                               int(wildcards.k), attempt)
 

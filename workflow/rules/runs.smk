@@ -1,7 +1,7 @@
 # Run stage: one job per (method, dataset, setting, K, seed), or with seeds_per_job S >= 2 one job
 # per pack of S seeds of a cell (ganem.plan.seed_packs). The method's resolved parameters are a
 # param, so changing one method's settings reruns only that method's jobs. Threads, memory, runtime
-# (from the run's cost) and GPUs come from ganem/resources.py, for every executor.
+# (from the run's cost) and GPUs come from ganem/job_resources.py, for every executor.
 
 
 rule run:
