@@ -75,7 +75,7 @@ def _add_table(sub, name: str, what: str) -> None:
 
 def _cmd_run(args) -> int:
     from ganem.config import parse_n_labels
-    from ganem.errors import ConfigError
+    from ganem.config_error import ConfigError
     from ganem.run import RunSpec, execute, execute_pack
 
     if len(args.seed) != len(set(args.seed)):
@@ -286,7 +286,7 @@ COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetc
 
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
-    from ganem.errors import ConfigError
+    from ganem.config_error import ConfigError
     from ganem.training import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import METHODS, get_method, make_params
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import Labelled, RunContext, get_method, make_params
 from ganem.model import em as em_module
 from ganem.model.method import GANEM

@@ -13,7 +13,7 @@ from baselines.ganmm import optim, sampling
 from baselines.ganmm import train as T
 from baselines.ganmm.method import GANMM, ORIGINAL_SCHEDULE, Params
 from baselines.ganmm.nets import Classifier, Critic, Generator, clip_, tflib_init
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import RunContext, get_method, make_params
 from ganem.training import NonFiniteLoss
 
