@@ -287,7 +287,7 @@ COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "fetc
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
     from ganem.config_error import ConfigError
-    from ganem.training import NonFiniteLoss
+    from ganem.trainer_support import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -23,7 +23,7 @@ from ganem.io import atomic_save_npy, atomic_write_json
 from ganem.config_error import ConfigError
 from ganem.methods import Labelled, RunContext, get_method
 from ganem.provenance import provenance, resolve_device
-from ganem.training import seed_everything, tidy_checkpoint
+from ganem.trainer_support import seed_everything, tidy_checkpoint
 
 log = logging.getLogger("ganem.run")
 

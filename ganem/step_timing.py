@@ -102,7 +102,7 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
 def suite_steps(trainer, x, w, phi_draw, gen):
     """(M-step step, E-step step, finish) as the EM loop runs them: the trainer's step, the NaN
     guard and the loss accumulation; ``finish`` runs the guard's last check."""
-    from ganem.training import FiniteGuard
+    from ganem.trainer_support import FiniteGuard
 
     params, device = trainer.p, trainer.device
     guard = FiniteGuard(1, params.finite_check_every)

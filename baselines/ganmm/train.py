@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 
 from ganem.methods.base import Assignment, RunContext
-from ganem.training import (Checkpointer, IterationLog, check_finite, progress, resolve_output, rng_state,
-                            save_sample_grid, seed_everything, set_rng_state)
+from ganem.trainer_support import (Checkpointer, IterationLog, check_finite, progress, resolve_output, rng_state,
+                                   save_sample_grid, seed_everything, set_rng_state)
 
 from .nets import Classifier, Critic, Generator, clip_, tflib_init
 from .optim import make_optimizer

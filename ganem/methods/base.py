@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ganem.training import seed_everything
+from ganem.trainer_support import seed_everything
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.model.params import COMPUTATION_KEYS, Params
-from ganem.training import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress, resolve_output,
-                            rng_state, save_sample_grid, seed_everything, set_rng_state)
+from ganem.trainer_support import (Checkpointer, FiniteGuard, IterationLog, check_finite, progress,
+                                   resolve_output, rng_state, save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
 
