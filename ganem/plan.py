@@ -83,8 +83,8 @@ def ablation_seeds(config: dict[str, Any], method: str) -> list[int]:
 def ablation_runs(config: dict[str, Any]) -> list[Run]:
     """The ablation's variants x seeds on one unsupervised cell."""
     spec = config.get("ablation") or {}
-    return [Run(method, spec["dataset"], 0, spec.get("k", DEFAULT_K), seed, source="ablation") for method in spec.get("methods", [])
-            for seed in ablation_seeds(config, method)]
+    return [Run(method, spec["dataset"], 0, spec.get("k", DEFAULT_K), seed, source="ablation")
+            for method in spec.get("methods", []) for seed in ablation_seeds(config, method)]
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ def check_name(name: str) -> None:
             + (f" (did you mean celeba-{guess[0]}?)" if guess else "")
             + f", with Attribute one of: {', '.join(CELEBA_ATTRIBUTES)}."
         )
-    valid = [d for d in ENTRIES if d not in ("celeba", "toy")] + ["celeba-<Attribute>"] + [f"toy-{s}" for s in toy.SHAPES]
+    valid = ([d for d in ENTRIES if d not in ("celeba", "toy")] + ["celeba-<Attribute>"]
+             + [f"toy-{s}" for s in toy.SHAPES])
     raise DataError(f"unknown dataset {name!r}; valid: {', '.join(valid)}.")
 
 
