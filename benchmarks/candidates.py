@@ -19,8 +19,8 @@ import torch
 
 from ganem.methods import make_params
 from ganem.model.method import Params
-from ganem.step_timing import (FAMILY_SHAPES, assignments, benchmark_arguments, device_name, ganem_trainer,
-                               interleaved_ms, suite_steps, write_rows)
+from ganem.benchmark_cli import assignments, benchmark_arguments, write_rows
+from ganem.step_timing import FAMILY_SHAPES, device_name, ganem_trainer, interleaved_ms, suite_steps
 
 DEFAULT_CANDIDATES = ["channels_last=true", "optimizer_impl=foreach", "compile=default"]
 FIELDS = ["device", "device_name", "threads", "family", "candidate", "base", "step", "default_ms", "candidate_ms",

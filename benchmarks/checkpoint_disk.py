@@ -23,14 +23,12 @@ from pathlib import Path
 import torch
 import yaml
 
-from ganem.config import method_params, resolve_method
+from ganem import data
+from ganem.config import base_method, method_params
+from ganem.cost import fit_images
 from ganem.methods import RunContext, get_method, make_params
 
 REPO = Path(__file__).resolve().parent.parent
-SHAPES = {"mnist": (1, 28, 28), "mnist5k": (1, 28, 28), "fashion_mnist": (1, 28, 28), "svhn": (3, 32, 32),
-          "celeba": (3, 64, 64), "toy": (2,)}
-# Images fitted per run (w holds one row per image): MNIST train, SVHN train, CelebA's cap x 2 classes.
-N_FIT = {"mnist": 50_000, "mnist5k": 5_000, "fashion_mnist": 60_000, "svhn": 73_257, "celeba": 24_000, "toy": 1_000}
 RUN = re.compile(r"results/(?:runs|variants/(?P<variant>[^/]+))/(?P<method>[^/]+)/(?P<dataset>[^/]+)/[^/]+/K(?P<k>\d+)/")
 
 
@@ -64,23 +62,23 @@ def _step_all(optimizers) -> None:
 
 def checkpoint_bytes(config: dict, method: str, dataset: str, k: int, variant: str | None) -> tuple[int, int]:
     """(whole checkpoint, slim checkpoint) bytes of one run."""
-    family = dataset.split("-", 1)[0]
+    entry = data.entry(dataset)  # image shape and network family from the dataset registry
     values = method_params(config, method, dataset)
     if variant and variant.startswith("bottleneck"):
         values["bottleneck"] = int(variant.removeprefix("bottleneck"))
-    base = resolve_method(config, method).method  # a variant (methods.<name>.method) runs its base method
+    base = base_method(config, method)  # a variant (methods.<name>.method) runs its base method
     cls = get_method(base)
     params = make_params(cls.Params, values, f"methods.{method}")
-    x = torch.zeros(2, *SHAPES[family]) - (1.0 if family in ("svhn", "celeba") else 0.0)  # the data's range
-    w = torch.zeros(N_FIT[family], k)
+    x = torch.zeros(2, *entry.shape) - (1.0 if entry.net in ("svhn", "celeba") else 0.0)  # the data's range
+    w = torch.zeros(fit_images(config, dataset, 0), k)  # w holds one row per fitted image
     with tempfile.TemporaryDirectory() as run_dir:
         ctx = RunContext(k=k, seed=0, run_dir=Path(run_dir), device=torch.device("cpu"), progress=False)
         if base == "ganem":
             from ganem.model.em import GANEMTrainer
 
             t = GANEMTrainer(params, ctx)
-            t._build(x)
-            t._make_optimizers(0)
+            t.prepare(x)
+            t.begin_iteration(0, torch.full((k,), 1.0 / k))  # the optimisers of the first EM iteration
             _step_all(t.opt.values())
             slim = {"G": t.G.state_dict(), "D": t.D.state_dict(), "E": t.E.state_dict(), "w": w}
             return _nbytes({**slim, "opt": {n: o.state_dict() for n, o in t.opt.items()}}), _nbytes(slim)
@@ -106,7 +104,7 @@ def main() -> None:
     print(f"{'method':8} {'dataset family':16} {'K':>3} {'runs':>5} {'whole MB':>9} {'slim MB':>8}")
     groups = Counter()
     for (method, dataset, k, variant), n in sorted(runs.items(), key=str):
-        if resolve_method(config, method).method not in ("ganem", "ganmm"):
+        if base_method(config, method) not in ("ganem", "ganmm"):
             continue
         family = dataset.split("-", 1)[0]
         key = (method, family, k, variant)

@@ -21,7 +21,8 @@ import torch
 from baselines.ganmm.method import Params
 from baselines.ganmm.train import GANMMTrainer
 from ganem.methods import RunContext
-from ganem.step_timing import FAMILY_SHAPES, benchmark_arguments, device_name, interleaved_ms, random_images, write_rows
+from ganem.benchmark_cli import benchmark_arguments, write_rows
+from ganem.step_timing import FAMILY_SHAPES, device_name, interleaved_ms, random_images
 
 FIELDS = ["device", "device_name", "threads", "family", "k", "n", "lazy_ms", "full_ms", "full_over_lazy",
           "images_read_per_iteration"]

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from ganem.run import RunSpec, execute_pack
-from ganem.step_timing import benchmark_arguments, device_name, write_rows
+from ganem.benchmark_cli import benchmark_arguments, write_rows
+from ganem.step_timing import device_name
 
 FIELDS = ["device", "device_name", "threads", "dataset", "n_images", "seeds_per_job", "mstep_steps_per_seed",
           "estep_steps_per_seed", "fit_seconds_total", "fit_seconds_per_seed", "per_seed_vs_s1",

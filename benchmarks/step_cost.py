@@ -8,7 +8,7 @@ For each network family (28x28, 32x32, 64x64 images and the MLP for points) this
   trainer, so architecture and initialisation are identical; noise is drawn on the device, no
   checks, no accumulation): what the step cannot go below,
 
-and the assignment pass w = E(x) (the trainer's ``_predict`` against a loop under
+and the assignment pass w = E(x) (the trainer's ``predict`` against a loop under
 ``torch.inference_mode``), and reports their ratio, the step's FLOPs (torch.utils.flop_counter), the GFLOP/s achieved, and the
 device's measured matmul rate (float32, n x n) beside it.  One row per family x step kind.
 
@@ -31,8 +31,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from ganem.methods import make_params
 from ganem.model import losses
 from ganem.model.method import Params
-from ganem.step_timing import (FAMILY_SHAPES, assignments, benchmark_arguments, device_name, ganem_trainer,
-                               interleaved_ms, median_ms, suite_steps, write_rows)
+from ganem.benchmark_cli import assignments, benchmark_arguments, write_rows
+from ganem.step_timing import (FAMILY_SHAPES, device_name, ganem_trainer, interleaved_ms, median_ms, suite_steps)
 
 FIELDS = ["device", "device_name", "threads", "family", "step", "batch", "suite_ms", "bare_ms", "ratio",
           "gflop_per_step", "suite_gflops", "matmul_gflops", "options"]
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
             bare_m, bare_e, bare_assign = bare_steps(trainer, x, params, device)
             for step, suite, bare, batch in (("mstep", suite_m, bare_m, params.batch_size),
                                              ("estep", suite_e, bare_e, params.e_batch_size),
-                                             ("assign", lambda: trainer._predict(x), bare_assign, len(x))):
+                                             ("assign", lambda: trainer.predict(x), bare_assign, len(x))):
                 if step not in args.kinds:
                     continue
                 steps = 1 if step == "assign" else args.steps  # one pass over the images

@@ -98,7 +98,7 @@ def _add_table(sub, name: str, what: str) -> None:
 
 def _cmd_run(args) -> int:
     from ganem.config import parse_n_labels
-    from ganem.errors import ConfigError
+    from ganem.config_error import ConfigError
     from ganem.run import RunSpec, execute, execute_pack
 
     if len(args.seed) != len(set(args.seed)):
@@ -125,6 +125,7 @@ def _cmd_plan(args) -> int:
 
     from ganem import cost, plan, step_timing
     from ganem.config import load_config
+    from ganem.io import atomic_write_json
     from ganem.methods import ConfigError
     from ganem.provenance import resolve_device
 
@@ -151,8 +152,7 @@ def _cmd_plan(args) -> int:
                                   progress=lambda msg: print(f"  {msg}", file=sys.stderr))
         if args.save_timings:
             path = cost.timing_path(now["device"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(now, indent=2) + "\n")
+            atomic_write_json(path, now)
             print(f"wrote {path}", file=sys.stderr)
     gpu = now if now["device"] == "cuda" else cost.stored_timings("cuda")
     mismatch = cost.device_mismatch(gpu) if gpu is not None and gpu is not now else None
@@ -311,7 +311,7 @@ def _cmd_figure(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from ganem.ablation import write_ablation
+    from ganem.tables.ablation import write_ablation
     from ganem.config import load_config
 
     table = write_ablation(load_config(args.config), args.metrics, args.csv, args.md,
@@ -336,8 +336,8 @@ COMMANDS = {"run": _cmd_run, "plan": _cmd_plan, "ablation": _cmd_ablation, "budg
 
 def main(argv: list[str] | None = None) -> int:
     from ganem.data import DataError
-    from ganem.errors import ConfigError
-    from ganem.training import NonFiniteLoss
+    from ganem.config_error import ConfigError
+    from ganem.trainer_support import NonFiniteLoss
 
     parser = argparse.ArgumentParser(prog="python -m ganem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

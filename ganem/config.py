@@ -18,9 +18,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.gpu_pin import JOBS_PER_GPU_DEFAULT
-from ganem.methods import METHODS
+from ganem.methods import METHODS, get_method, make_params
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
@@ -112,23 +112,16 @@ def validate(config: dict[str, Any], source: str = "config") -> None:
 
 def _check_semantics(config: dict[str, Any], source: str) -> None:
     from ganem import data  # local import: data pulls in torch
+    from ganem import plan  # local import: plan reads this module (a cycle at import time)
 
     jobs_per_gpu = config.get("jobs_per_gpu", JOBS_PER_GPU_DEFAULT)
     if jobs_per_gpu and config.get("gpus_per_job", 0) > 1:
         raise ConfigError(f"{source}: jobs_per_gpu={jobs_per_gpu} pins each job to one GPU, so it "
                           f"needs gpus_per_job 0 or 1 (got {config['gpus_per_job']}); set gpus_per_job: 1 "
                           "or jobs_per_gpu: 0")
-    used = {spec["dataset"] for spec in config["table1"].values()}
-    used.update(config.get("toy2d", {}).get("datasets", []))
-    if config.get("fig4"):
-        used.add(config["fig4"]["dataset"])
-    if config.get("ablation"):
-        used.add(config["ablation"]["dataset"])
-    sweep = config.get("budget_sweep") or {}
-    used.update(entry["dataset"] for entry in sweep.get("entries", {}).values())
-    used.update(sweep.get("baselines", {}))
-    attributes = (config.get("celeba") or {}).get("attributes", [])
-    used.update(f"celeba-{attr}" for attr in ([] if attributes == "all" else attributes))
+    _check_budget_sweep(config, source)  # before plan.targets expands it into runs
+    runs = plan.targets(config).get("all", [])
+    used = {run.dataset for run in runs}
     for name in sorted(used):  # names first: a misspelt name is "unknown dataset", not "no semi splits"
         try:
             data.check_name(name)
@@ -148,22 +141,19 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
                 if split is not None and split not in data.splits(name):
                     raise ConfigError(f"{source}: datasets.{name}.{mode}.{role}: unknown split {split!r} "
                                       f"for {name}; choose one of {list(data.splits(name))}")
-    from ganem.methods import make_params
-
     for name in config["methods"]:
         variant = resolve_method(config, name)
-        make_params(_method_class(variant.method).Params, variant.values, f"{source}: methods.{name}")
+        make_params(get_method(variant.method).Params, variant.values, f"{source}: methods.{name}")
     for dataset, settings in config["datasets"].items():
         for name, values in settings.get("methods", {}).items():
             variant = resolve_method(config, name, where=f"{source}: datasets.{dataset}.methods")
             if set(values) & set(VARIANT_KEYS):
                 raise ConfigError(f"{source}: datasets.{dataset}.methods.{name}: {sorted(VARIANT_KEYS)} belong "
                                   f"under methods.{name}, not in a dataset's overrides")
-            make_params(_method_class(variant.method).Params, {**variant.values, **values},
+            make_params(get_method(variant.method).Params, {**variant.values, **values},
                         f"{source}: datasets.{dataset}.methods.{name}")
-    for where, names in _method_uses(config):
-        for name in names:
-            resolve_method(config, name, where=f"{source}: {where}")
+    for run in runs:
+        resolve_method(config, run.method, where=f"{source}: {run.methods_key}")
     _check_compile_packing(config, source)
     for end in (config.get("ablation") or {}).get("ends", []):
         if end not in config["ablation"]["methods"]:
@@ -172,11 +162,9 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
         if name not in config["ablation"]["methods"]:
             raise ConfigError(f"{source}: ablation.seeds_by_method: {name} is not among ablation.methods; "
                               "add it there or remove its seeds")
-    _check_budget_sweep(config, source)
-    for where, names in _method_uses(config, labelled_only=True):
-        for name in names:
-            if not _method_class(resolve_method(config, name).method).supports_labels:
-                raise ConfigError(f"{source}: {where}: method {name!r} cannot use labels; remove it there")
+    for run in runs:
+        if run.n_labels and not get_method(base_method(config, run.method)).supports_labels:
+            raise ConfigError(f"{source}: {run.methods_key}: method {run.method!r} cannot use labels; remove it there")
 
 
 def _check_compile_packing(config: dict[str, Any], source: str) -> None:
@@ -214,26 +202,6 @@ def _check_budget_sweep(config: dict[str, Any], source: str) -> None:
         for budget in entry.get("seeds_by_budget", {}):
             if float(budget) not in [float(b) for b in entry["budgets"]]:
                 raise ConfigError(f"{where}: seeds_by_budget: {budget} is not among its budgets {entry['budgets']}")
-
-
-def _method_uses(config: dict[str, Any], labelled_only: bool = False) -> list[tuple[str, list[str]]]:
-    """(config key, method names) of every place that names methods to run."""
-    uses = [(f"table1.{col}.methods", list(spec["methods"])) for col, spec in config["table1"].items()
-            if spec["n_labels"] or not labelled_only]
-    celeba = (config.get("celeba") or {}).get("settings", {})
-    uses += [(f"celeba.settings.{s}.methods", spec["methods"]) for s, spec in celeba.items()
-             if s != "unsup" or not labelled_only]
-    if not labelled_only:
-        uses.append(("toy2d.methods", (config.get("toy2d") or {}).get("methods", [])))
-        uses.append(("ablation.methods", (config.get("ablation") or {}).get("methods", [])))
-        uses += [(f"budget_sweep.baselines.{d}", m) for d, m in (config.get("budget_sweep") or {})
-                 .get("baselines", {}).items()]
-    return uses
-
-
-def _method_class(name: str):
-    from ganem.methods import get_method
-    return get_method(name)
 
 
 def _check_labels(config, source, where, dataset, n_labels, ks) -> None:
@@ -275,10 +243,17 @@ class Variant:
     label: str | None  # the row label in tables and figures (None: the method's own name)
 
 
+def base_method(config: dict[str, Any], name: str) -> str:
+    """The registered method a method or variant name runs (``ganem_paper`` -> ``ganem``): the one way
+    the suite resolves it. A name the config does not define is its own base (a registered method,
+    or a paper-only row of the tables such as DEC); ``resolve_method`` checks it is registered."""
+    return ((config.get("methods") or {}).get(name) or {}).get("method", name)
+
+
 def resolve_method(config: dict[str, Any], name: str, where: str = "methods") -> Variant:
     """The registered method and parameter values behind a method or variant name."""
-    entry = dict(config.get("methods", {}).get(name) or {})
-    base = entry.pop("method", name)
+    base = base_method(config, name)
+    entry = {key: v for key, v in (config.get("methods", {}).get(name) or {}).items() if key != "method"}
     label = entry.pop("label", None)
     if base not in METHODS:
         if name == base:
@@ -310,15 +285,18 @@ def run_settings(config: dict[str, Any], method: str, dataset: str) -> dict[str,
 
 def resolved_params(config: dict[str, Any], method: str, dataset: str) -> Any:
     """A method's (or variant's) Params for one dataset, built and checked: what a run trains with."""
-    from ganem.methods import get_method, make_params
-
-    return make_params(get_method(resolve_method(config, method).method).Params,
+    return make_params(get_method(base_method(config, method)).Params,
                        method_params(config, method, dataset), f"methods.{method} (dataset {dataset})")
 
 
 def setting_name(n_labels: int | str) -> str:
     """The run-folder segment for a supervision setting: 'unsup', 'labels100' or 'labelsall'."""
     return "unsup" if n_labels == 0 else f"labels{n_labels}"
+
+
+def parse_setting(setting: str) -> int | str:
+    """'unsup' -> 0, 'labels100' -> 100, 'labelsall' -> 'all': the inverse of setting_name."""
+    return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
 
 
 def parse_n_labels(text: str) -> int | str:

@@ -21,23 +21,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ganem.config import dataset_settings, resolve_method, resolved_params, splits_for
+from ganem import data
+from ganem.config import base_method, dataset_settings, resolved_params, splits_for
+from ganem.methods import get_method
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMINGS_DIR = REPO_ROOT / "timings"
-
-# Images of each split the suite fits on (ganem/data; CelebA: the balanced K=2 set is at most
-# 2 x max_per_class, the number used here, i.e. an upper bound for rare attributes).
-SPLIT_SIZES: dict[str, dict[str, int]] = {
-    "mnist": {"train": 50_000, "val": 10_000, "test": 10_000, "train60k": 60_000, "all": 70_000},
-    "fashion_mnist": {"train": 60_000, "test": 10_000, "all": 70_000},
-    "mnist5k": {"all": 5_000, "train": 4_000, "test": 1_000},
-    "svhn": {"train": 73_257, "test": 26_032, "extra": 531_131},
-    "toy": {"all": 1_000},
-}
-FAMILY_OF_DATASET = {"mnist": "mnist", "fashion_mnist": "mnist", "mnist5k": "mnist", "svhn": "svhn",
-                     "celeba": "celeba", "toy": "mlp"}
-
 
 @dataclass(frozen=True)
 class RunSteps:
@@ -56,49 +45,23 @@ class RunSteps:
 
 
 def fit_images(config: dict[str, Any], dataset: str, n_labels: int) -> int:
-    """Images of the split a run fits on (after datasets.<name>.n_samples)."""
-    family = dataset.split("-", 1)[0]
+    """Images of the split a run fits on (the registry's split size, after datasets.<name>.n_samples)."""
     settings = dataset_settings(config, dataset)
-    if family == "celeba":
-        n = 2 * settings.get("options", {}).get("max_per_class", 12_000)
-    else:
-        n = SPLIT_SIZES[family][splits_for(config, dataset, n_labels)[0]]
+    n = data.split_size(dataset, splits_for(config, dataset, n_labels)[0],
+                        celeba_max_per_class=settings.get("options", {}).get("max_per_class"))
     cap = settings.get("n_samples")
     return min(n, cap) if cap else n
 
 
-def base_method(config: dict[str, Any], method: str) -> str:
-    """The registered method a method or variant name runs (``ganem_paper`` -> ``ganem``)."""
-    return resolve_method(config, method).method
-
-
 def run_steps(config: dict[str, Any], method: str, dataset: str, n_labels: int, k: int,
               device_type: str | None = None) -> RunSteps:
-    """Step counts of one run; zero steps for methods without a training loop (k-means, GMM)."""
-    family = FAMILY_OF_DATASET[dataset.split("-", 1)[0]]
+    """Step counts of one run, from the method's own ``Method.steps``; zero steps for methods without
+    a training loop (k-means, GMM)."""
+    family = data.entry(dataset).net
     n = fit_images(config, dataset, n_labels)
-    base = base_method(config, method)
-    if base == "ganem":
-        p = resolved_params(config, method, dataset)
-        iterations = 0 if p.supervised_reference else p.em_iterations
-        from ganem.model.em import lazy_w, mstep_steps
-
-        steps_m = mstep_steps(p, n)
-        # w = E(x): every image per EM iteration, or (lazy w) the M-step's batches and the monitored
-        # subsample per iteration plus the final assignment on every image
-        per_iteration = steps_m * p.batch_size + min(p.monitor_images, n) if lazy_w(p, n) else n
-        assign = iterations * per_iteration + (n if lazy_w(p, n) and iterations else 0)
-        return RunSteps(family, n, gd_steps=iterations * steps_m, gd_batch=p.batch_size,
-                        e_steps=iterations * p.q_steps, e_batch=p.e_batch_size, assign_images=assign)
-    if base == "ganmm":
-        p = resolved_params(config, method, dataset)
-        from baselines.ganmm.train import refresh_mode
-
-        full = refresh_mode(p, device_type or planned_device(config), k, n) == "full"
-        return RunSteps(family, n, ganmm_iterations=p.iterations,
-                        ganmm_gan_passes=k * (p.pretrain_iterations + p.iterations),
-                        ganmm_refresh_images=p.iterations * n if full else 0)
-    return RunSteps(family, n)
+    method_class = get_method(base_method(config, method))
+    return RunSteps(family, n, **method_class.steps(resolved_params(config, method, dataset), n, k,
+                                                    device_type or planned_device(config)))
 
 
 def seconds(steps: RunSteps, timings: dict[str, Any]) -> float | None:
@@ -192,7 +155,7 @@ def estimate_run_seconds(config: dict[str, Any], method: str, dataset: str, n_la
 
 # With no GPU timing stored, a GPU run is priced from the CPU timing (one core) divided by this
 # speed-up: deliberately low (these conv nets run tens of times faster on any recent GPU than on
-# one core), so that the runtime it gives is long enough.  ganem.resources caps the result.
+# one core), so that the runtime it gives is long enough.  ganem.job_resources caps the result.
 GPU_SPEEDUP_FLOOR = 5.0
 
 

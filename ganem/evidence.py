@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 
 EVIDENCE_DIRS = ("results", "figures")  # top-level tables and figures; run folders stay out
 EVIDENCE_SUFFIXES = (".csv", ".md", ".png", ".pdf")

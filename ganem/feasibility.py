@@ -13,10 +13,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ganem import data
+from ganem import data, plan
 from ganem.config import ALL_LABELS, dataset_settings, splits_for
 from ganem.methods import ConfigError
-from ganem.plan import CELEBA_N_LABELS, celeba_attributes
 
 
 @dataclass(frozen=True)
@@ -31,26 +30,15 @@ class Request:
 
 
 def requests(config: dict[str, Any]) -> Iterator[Request]:
-    """Every (dataset, labels, K) the enabled runs need: Table 1, CelebA, toy 2-D, ablation, Fig. 4."""
-    for column, spec in config["table1"].items():
-        yield Request(f"table1.{column}", spec["dataset"], spec["n_labels"],
-                      tuple(k for ks in spec["methods"].values() for k in ks), f"table1.{column}.n_labels")
-    for setting in (config.get("celeba") or {}).get("settings", {}):
-        for attr in celeba_attributes(config):
-            yield Request(f"celeba.settings.{setting}", f"celeba-{attr}", CELEBA_N_LABELS[setting], (2,),
-                          f"celeba.settings.{setting}")
-    for dataset in (config.get("toy2d") or {}).get("datasets", []):
-        yield Request("toy2d.datasets", dataset, 0, (2,), "toy2d")
-    ablation = config.get("ablation")
-    if ablation:
-        yield Request("ablation", ablation["dataset"], 0, (ablation.get("k", 10),), "ablation")
-    fig4 = config.get("fig4")
-    if fig4:
-        k = fig4.get("k", 10)
-        yield Request("fig4", fig4["dataset"], 0, (k,), "fig4")
-        if fig4.get("supervised"):
-            yield Request("fig4.supervised", fig4["dataset"], fig4["supervised"]["n_labels"], (k,),
-                          "fig4.supervised.n_labels")
+    """Every (dataset, labels, Ks) the enabled runs need (``ganem.plan.targets``), grouped by the config
+    key that asks for them, in the plan's order."""
+    groups: dict[tuple, list[int]] = {}
+    for run in plan.targets(config).get("all", []):
+        ks = groups.setdefault((run.source, run.dataset, run.n_labels, run.labels_key), [])
+        if run.k not in ks:
+            ks.append(run.k)
+    for (key, dataset, n_labels, labels_key), ks in groups.items():
+        yield Request(key, dataset, n_labels, tuple(ks), labels_key)
 
 
 def check(config: dict[str, Any]) -> None:

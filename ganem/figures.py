@@ -20,8 +20,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ganem.tables.ablation import SERIES, read_logs, series  # noqa: E402
+from ganem.config import resolve_method  # noqa: E402
 from ganem.io import atomic_path  # noqa: E402
-from ganem.tables import METHOD_NAMES, STAND_INS, TABLE1_COLUMNS, read_runs  # noqa: E402
+from ganem.plan import DEFAULT_K  # noqa: E402
+from ganem.tables import STAND_INS, TABLE1_COLUMNS, method_index, read_runs, title  # noqa: E402
 from ganem.tables.common import method_label  # noqa: E402
 
 SETTING_WORDS = {"unsup": "unsupervised"}
@@ -205,7 +208,7 @@ def iterations_figure(runs: list[str | Path], png: str | Path, pdf: str | Path) 
     records = [load_record(r) for r in runs]
     frame = list(dict.fromkeys((rec["method"], rec["dataset"], rec.get("setting", "unsup")) for rec in records))
     label = {rec["method"]: method_label(rec["method"], rec.get("base_method"), rec.get("label")) for rec in records}
-    rank = {m: i for i, m in enumerate(METHOD_NAMES)}
+    rank = method_index()
     panels = sorted(frame, key=lambda p: (rank.get(p[0], len(rank)), p[2] != "unsup"))  # one per (method, column)
     ncols = min(len(panels), 3)
     nrows = -(-len(panels) // ncols)
@@ -258,7 +261,7 @@ def spread_figure(metrics: list[str | Path], png: str | Path, pdf: str | Path,
         paper = t1[t1["paper_mean"].notna()]
     runs["column"] = [heading.get((d, int(n))) for d, n in zip(runs["dataset"], runs["n_labels"])]
     runs["panel"] = [(c, d, int(n)) for c, d, n in zip(runs["column"], runs["dataset"], runs["n_labels"])]
-    rank = {m: i for i, m in enumerate(METHOD_NAMES)}
+    rank = method_index()
     runs = runs.sort_values(["method", "K"], key=lambda s: s.map(rank) if s.name == "method" else s)
     runs["entry"] = [f"{lab}\nK={k}" for lab, k in zip(runs["label"], runs["K"])]
     panels = list(dict.fromkeys(runs["panel"]))
@@ -306,7 +309,7 @@ def toy2d_figure(metrics: list[str | Path], png: str | Path, pdf: str | Path) ->
     runs = read_runs([Path(m) for m in metrics])
     if runs.empty:
         raise ValueError("no toy runs given")
-    rank = {m: i for i, m in enumerate(METHOD_NAMES)}
+    rank = method_index()
     methods = sorted(set(runs["method"]), key=lambda m: rank.get(m, 99))
     datasets = list(dict.fromkeys(runs.sort_values("dataset")["dataset"]))
     first = runs.sort_values("seed").drop_duplicates(["dataset", "method"]).set_index(["dataset", "method"])
@@ -375,7 +378,7 @@ def celeba_figure(table3_csv: str | Path, png: str | Path, pdf: str | Path) -> N
         for j, (method, grp) in enumerate(sub[sub["n_seeds"] > 0].groupby("method")):
             ys = np.array([ypos[(p, a)] for p, a in zip(grp["paper_row"], grp["celeba_attribute"])]) + 0.15 * (j + 1)
             ax.errorbar(grp["error_mean"], ys, xerr=grp["error_std"].fillna(0), fmt="o", ms=3, capsize=2,
-                        color=f"C{j}", label=f"measured {METHOD_NAMES.get(method, method)}")
+                        color=f"C{j}", label=f"measured {title(method)}")
         ax.axvline(50, color="0.6", lw=0.8, ls=":")
         ax.set_title(f"CelebA, {setting}", fontsize=9)
         ax.set_xlabel("error (%)  (50 = chance for K=2)")
@@ -389,16 +392,13 @@ def celeba_figure(table3_csv: str | Path, png: str | Path, pdf: str | Path) -> N
 
 # ----------------------------------------------------------------- beyond the paper: the ablation
 def ablation_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf: str | Path) -> None:
-    """Per EM iteration, one line per variant (mean over seeds), the four ``ganem.ablation.SERIES``:
+    """Per EM iteration, one line per variant (mean over seeds), the four ``ganem.tables.ablation.SERIES``:
     the error, the smallest cluster share (with the collapse guard's 1/(10K) line), the class signal
     D gives (its class units on reals minus on fakes) and the size of G's gradient through its class
     input relative to its noise input. Methods without EM iterations (K-means) appear as a dashed
     line in the error panel."""
-    from ganem.ablation import SERIES, read_logs, series
-    from ganem.config import resolve_method
-
     spec = config["ablation"]
-    k = spec.get("k", 10)
+    k = spec.get("k", DEFAULT_K)
     records = [load_record(m) | {"_folder": run_dir(m)} for m in metrics]
     fig, axes = plt.subplots(2, 2, figsize=(12, 8), layout="constrained")
     for i, name in enumerate(spec["methods"]):
@@ -453,7 +453,7 @@ def budget_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf:
         steps, error = paper_point(base, k)
         if not (np.isnan(steps) or np.isnan(error)):
             axes[0].plot([steps], [error], marker="*", ms=14, color="k", ls="none",
-                         label=f"paper, {METHOD_NAMES.get(base, base)} (MNIST, its budget)")
+                         label=f"paper, {title(base)} (MNIST, its budget)")
     flat = table[table["budget"].isna()]
     for j, ((method, dataset), group) in enumerate(flat.groupby(["method", "dataset"], sort=False)):
         for ax in axes:

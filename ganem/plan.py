@@ -1,17 +1,20 @@
-"""Which runs each target of the DAG needs, and what they cost: ``python -m ganem plan``.
+"""The experiment plan: which runs, tables and figures a validated config asks for, and what they cost.
 
-The run lists are the ones the Snakefile builds (workflow/rules/common.smk maps these tuples to run
-folders), so the plan counts exactly the jobs ``snakemake <target>`` would run.
+This module is the one place that walks the config's experiment sections (``table1``, ``celeba``,
+``toy2d``, ``ablation``, ``fig4``). The DAG (workflow/rules/common.smk maps these entries to file
+names), the feasibility check, the config's method checks, cost and ``python -m ganem plan`` all read
+the lists below, so the plan counts exactly the jobs ``snakemake <target>`` would run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ganem import cost
-from ganem.config import resolved_params
+from ganem import cost, data
+from ganem.config import apply_overrides, base_method, resolved_params
 
-CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings -> n_labels
+CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings (the paper's column) -> n_labels
+DEFAULT_K = 10  # K of the ablation and of Fig. 4 when the config does not say (MNIST's classes)
 FIG4_DEFAULT_BOTTLENECKS = [1000, 100, 2]  # Sec. 5.4
 FIG4_DEFAULT_SUPERVISED_BOTTLENECK = 100
 
@@ -24,6 +27,15 @@ class Run:
     k: int
     seed: int
     variant: str | None = None  # Fig. 4 runs: 'supervised' or 'bottleneck<k>' (GAN-EM parameters differ)
+    # The config key that asks for the run (error messages name it); not part of the run's identity,
+    # so a run two sections ask for is still planned once.
+    source: str = field(default="", compare=False)
+    labels_key: str = field(default="", compare=False)  # the key to change when its labels cannot be met
+
+    @property
+    def methods_key(self) -> str:
+        """The config key listing the run's method ('table1.mnist_unsup.methods', 'toy2d.methods')."""
+        return f"{self.source.removesuffix('.datasets')}.methods"
 
 
 def first_seed(config: dict[str, Any]) -> int:
@@ -32,13 +44,15 @@ def first_seed(config: dict[str, Any]) -> int:
 
 
 def table1_runs(config: dict[str, Any]) -> list[Run]:
-    return [Run(method, spec["dataset"], spec["n_labels"], k, seed)
-            for spec in config["table1"].values()
+    return [Run(method, spec["dataset"], spec["n_labels"], k, seed, source=f"table1.{column}",
+                labels_key=f"table1.{column}.n_labels")
+            for column, spec in config["table1"].items()
             for method, ks in spec["methods"].items() for k in ks for seed in config["seeds"]]
 
 
 def celeba_attributes(config: dict[str, Any]) -> list[str]:
-    from ganem.data import CELEBA_ATTRIBUTES
+    """The configured CelebA attributes (``all``: the 40 of list_attr_celeba.txt)."""
+    from ganem.data import CELEBA_ATTRIBUTES  # local import: ganem.data pulls in torch
 
     attrs = (config.get("celeba") or {}).get("attributes", [])
     return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
@@ -47,14 +61,15 @@ def celeba_attributes(config: dict[str, Any]) -> list[str]:
 def celeba_runs(config: dict[str, Any]) -> list[Run]:
     """Tables 2 and 3: K=2, one dataset celeba-<Attribute> per attribute."""
     spec = config.get("celeba") or {}
-    return [Run(method, f"celeba-{attr}", CELEBA_N_LABELS[setting], 2, seed)
+    return [Run(method, f"celeba-{attr}", CELEBA_N_LABELS[setting], 2, seed,
+                source=f"celeba.settings.{setting}", labels_key=f"celeba.settings.{setting}")
             for setting, sspec in spec.get("settings", {}).items() for method in sspec["methods"]
             for attr in celeba_attributes(config) for seed in config["seeds"]]
 
 
 def toy2d_runs(config: dict[str, Any]) -> list[Run]:
     spec = config.get("toy2d") or {}
-    return [Run(method, dataset, 0, 2, seed) for dataset in spec.get("datasets", [])
+    return [Run(method, dataset, 0, 2, seed, source="toy2d.datasets") for dataset in spec.get("datasets", [])
             for method in spec.get("methods", []) for seed in spec.get("seeds", [])]
 
 
@@ -68,8 +83,8 @@ def ablation_seeds(config: dict[str, Any], method: str) -> list[int]:
 def ablation_runs(config: dict[str, Any]) -> list[Run]:
     """The ablation's variants x seeds on one unsupervised cell."""
     spec = config.get("ablation") or {}
-    return [Run(method, spec["dataset"], 0, spec.get("k", 10), seed) for method in spec.get("methods", [])
-            for seed in ablation_seeds(config, method)]
+    return [Run(method, spec["dataset"], 0, spec.get("k", DEFAULT_K), seed, source="ablation")
+            for method in spec.get("methods", []) for seed in ablation_seeds(config, method)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,7 +139,7 @@ def _equal_seconds_iterations(config: dict[str, Any], entry: dict[str, Any], bud
                               values: dict[str, Any]) -> int:
     """GANMM's main-loop iterations whose estimated seconds equal the GAN-EM entry's at budget b.
     Seconds are linear in the iterations (pretraining is fixed), so two evaluations give the line."""
-    from ganem.errors import ConfigError
+    from ganem.config_error import ConfigError
 
     sweep = config["budget_sweep"]
     device = sweep.get("timings", "cpu")
@@ -180,11 +195,12 @@ def budget_runs(config: dict[str, Any]) -> list[Run]:
     sweep = config.get("budget_sweep")
     if not sweep:
         return []
-    k = sweep.get("k", 10)
-    runs = [Run(budget_variant_name(name, b), entry["dataset"], 0, k, seed)
+    k = sweep.get("k", DEFAULT_K)
+    runs = [Run(budget_variant_name(name, b), entry["dataset"], 0, k, seed, source=f"budget_sweep.entries.{name}")
             for name, entry in sweep["entries"].items() for b in entry["budgets"]
             for seed in budget_seeds(config, entry, b)]
-    runs += [Run(method, dataset, 0, k, seed) for dataset, methods in sweep.get("baselines", {}).items()
+    runs += [Run(method, dataset, 0, k, seed, source=f"budget_sweep.baselines.{dataset}")
+             for dataset, methods in sweep.get("baselines", {}).items()
              for method in methods for seed in sweep.get("seeds", config["seeds"])]
     return runs
 
@@ -203,15 +219,14 @@ def seed_packs(config: dict[str, Any]) -> list[Pack]:
     """The runs of ``all`` whose method steps seeds together, S = ``seeds_per_job`` seeds of a cell to
     a job, in seed order; a cell's last pack may be smaller, and a single seed left over stays a plain
     run. Fig. 4's variant runs (one seed each) are never packed. [] when S = 1."""
-    from ganem.config import resolve_method
-    from ganem.methods import get_method
+    from ganem.methods import get_method  # local import: the method registry pulls in torch
 
     size = int(config.get("seeds_per_job", 1))
     if size < 2:
         return []
     cells: dict[tuple, list[int]] = {}
     for run in targets(config).get("all", []):
-        if run.variant is None and get_method(resolve_method(config, run.method).method).steps_seeds_together:
+        if run.variant is None and get_method(base_method(config, run.method)).steps_seeds_together:
             cells.setdefault((run.method, run.dataset, run.n_labels, run.k), []).append(run.seed)
     packs = []
     for (method, dataset, n_labels, k), seeds in cells.items():
@@ -221,20 +236,26 @@ def seed_packs(config: dict[str, Any]) -> list[Pack]:
     return packs
 
 
+def fig4_seed(config: dict[str, Any]) -> int:
+    """The seed of Fig. 4's runs (and of its t-SNE): ``fig4.seed``, else first_seed()."""
+    return config["fig4"].get("seed", first_seed(config))
+
+
 def fig4_panels(config: dict[str, Any]) -> list[tuple[str, Run]]:
     """[(panel title, run)] of Fig. 4 in the paper's order; [] when the config has no fig4."""
     spec = config.get("fig4")
     if not spec:
         return []
-    dataset, k = spec["dataset"], spec.get("k", 10)
-    seed = spec.get("seed", first_seed(config))
+    dataset, k, seed = spec["dataset"], spec.get("k", DEFAULT_K), fig4_seed(config)
     panels = []
     if spec.get("supervised"):
         sup = spec["supervised"]
         dim = sup.get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
-        panels.append((f"supervised reference, k={dim}", Run("ganem", dataset, sup["n_labels"], k, seed, "supervised")))
+        panels.append((f"supervised reference, k={dim}", Run("ganem", dataset, sup["n_labels"], k, seed, "supervised",
+                                                                   source="fig4",
+                                                                   labels_key="fig4.supervised.n_labels")))
     for dim in spec.get("bottlenecks", FIG4_DEFAULT_BOTTLENECKS):
-        panels.append((f"unsupervised, k={dim}", Run("ganem", dataset, 0, k, seed, f"bottleneck{dim}")))
+        panels.append((f"unsupervised, k={dim}", Run("ganem", dataset, 0, k, seed, f"bottleneck{dim}", source="fig4")))
     return panels
 
 
@@ -244,6 +265,13 @@ def variant_params(config: dict[str, Any], variant: str) -> dict[str, Any]:
         dim = config["fig4"]["supervised"].get("bottleneck", FIG4_DEFAULT_SUPERVISED_BOTTLENECK)
         return {"supervised_reference": True, "bottleneck": dim}
     return {"bottleneck": int(variant.removeprefix("bottleneck"))}
+
+
+def variant_settings(config: dict[str, Any], variant: str, dataset: str) -> list[str]:
+    """``KEY=VALUE`` overrides that turn a plain GAN-EM run into a Fig. 4 variant: dataset-level keys,
+    so they win over any global or family ``methods.ganem`` setting (the DAG passes them as ``--set``)."""
+    key = f"datasets.{dataset}.methods.ganem"
+    return [f"{key}.{name}={str(value).lower()}" for name, value in variant_params(config, variant).items()]
 
 
 def targets(config: dict[str, Any]) -> dict[str, list[Run]]:
@@ -256,13 +284,89 @@ def targets(config: dict[str, Any]) -> dict[str, list[Run]]:
     return groups
 
 
+def tables(config: dict[str, Any]) -> list[str]:
+    """The tables ``all`` builds. Tables 2 and 3 always: without a celeba section they carry the
+    paper's values and say "not in this config" in every measured cell, so a reader of ``make quick``
+    sees what is missing."""
+    return (["table1", "table2", "table3"] + (["toy2d"] if config.get("toy2d") else [])
+            + (["ablation"] if config.get("ablation") else []) + (["budget"] if config.get("budget_sweep") else []))
+
+
+# Figures. A figure whose runs this config does not enable is NOT a target: ``all`` does not ask for
+# it, and asking for it by name fails at DAG time with ``Figure.needs`` (never a silent skip, never a
+# placeholder image). Single-run figures show the run of first_seed().
+FIG2_PANELS = {  # panel -> (Table 1 columns to take GAN-EM from, first configured wins; title)
+    "mnist_unsup": (["mnist_unsup"], "Fig. 2: GAN-EM samples, MNIST unsupervised"),
+    "mnist_semi": (["mnist_100", "mnist_1000"], "Fig. 2: GAN-EM samples, MNIST semi-supervised"),
+    "svhn": (["svhn_1000"], "Fig. 2b: GAN-EM samples, SVHN semi-supervised"),
+}
+FIG3_PANELS = {  # panel -> (CelebA attribute, title)
+    "hat": ("Wearing_Hat", "Fig. 3a: GAN-EM samples after clustering CelebA on 'hat' (Wearing_Hat)"),
+    "glasses": ("Eyeglasses", "Fig. 3b: GAN-EM samples after clustering CelebA on 'glasses' (Eyeglasses)"),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of ``all``: the runs it shows (or the tables it draws from) and what enables it."""
+
+    runs: list[Run]
+    tables: list[str]
+    needs: str  # the config that enables it, for the error when it is asked for without that
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.runs or self.tables)
+
+
+def fig2_run(config: dict[str, Any], panel: str) -> Run | None:
+    """The GAN-EM run a Fig. 2 panel shows: K=10 if run, else the smallest K; None when not run."""
+    for column in FIG2_PANELS[panel][0]:
+        spec = config["table1"].get(column)
+        if spec and "ganem" in spec["methods"]:
+            ks = spec["methods"]["ganem"]
+            k = DEFAULT_K if DEFAULT_K in ks else min(ks)
+            return Run("ganem", spec["dataset"], spec["n_labels"], k, first_seed(config))
+    return None
+
+
+def fig3_run(config: dict[str, Any], panel: str) -> Run | None:
+    """The unsupervised GAN-EM run of the panel's attribute a Fig. 3 panel shows; None when not run."""
+    attr = FIG3_PANELS[panel][0]
+    spec = config.get("celeba") or {}
+    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes(config):
+        return Run("ganem", f"celeba-{attr}", 0, 2, first_seed(config))
+    return None
+
+
+def figures(config: dict[str, Any]) -> dict[str, Figure]:
+    """Every figure the suite draws, in drawing order, with the runs it shows under this config."""
+    from ganem.job_resources import is_neural  # local import: the method registry pulls in torch
+
+    one = lambda run: [run] if run else []  # noqa: E731
+    out = {f"fig2_{p}": Figure(one(fig2_run(config, p)), [], f"GAN-EM in table1.{' or table1.'.join(cols)}")
+           for p, (cols, _) in FIG2_PANELS.items()}
+    out |= {f"fig3_{p}": Figure(one(fig3_run(config, p)), [],
+                                f"GAN-EM under celeba.settings.unsup with {attr} among celeba.attributes")
+            for p, (attr, _) in FIG3_PANELS.items()}
+    table1 = table1_runs(config)
+    out |= {
+        "fig4_tsne": Figure([run for _, run in fig4_panels(config)], [],
+                            "a fig4 section (dataset, bottlenecks, supervised)"),
+        "error_per_iteration": Figure([r for r in table1 if is_neural(config, r.method)], [],
+                                      "GAN-EM or GANMM in a table1 column"),
+        "seed_spread": Figure(table1, [], "at least one method in a table1 column"),
+        "toy2d": Figure(toy2d_runs(config), [], "a toy2d section"),
+        "ablation_curves": Figure(ablation_runs(config), [], "an ablation section"),
+        "budget_curve": Figure(budget_runs(config), [], "a budget_sweep section"),
+        "table3_errors": Figure([], ["table3"] if config.get("celeba") else [], "a celeba section"),
+    }
+    return out
+
+
 def run_steps(config: dict[str, Any], run: Run, device_type: str) -> cost.RunSteps:
     if run.variant:
-        from ganem.config import apply_overrides
-
-        key = f"datasets.{run.dataset}.methods.ganem"
-        config = apply_overrides(config, [f"{key}.{name}={str(value).lower() if isinstance(value, bool) else value}"
-                                          for name, value in variant_params(config, run.variant).items()])
+        config = apply_overrides(config, variant_settings(config, run.variant, run.dataset))
     return cost.run_steps(config, run.method, run.dataset, run.n_labels, run.k, device_type)
 
 
@@ -271,9 +375,9 @@ def params_per_family(config: dict[str, Any], runs: list[Run]) -> tuple[dict[str
     a timing of this config's steps uses (networks, widths and batch sizes as configured)."""
     found: dict[str, dict[str, Any]] = {"ganem": {}, "ganmm": {}}
     for run in runs:
-        base = cost.base_method(config, run.method)
+        base = base_method(config, run.method)
         if base in found and not run.variant:
-            family = cost.FAMILY_OF_DATASET[run.dataset.split("-", 1)[0]]
+            family = data.entry(run.dataset).net
             found[base].setdefault(family, resolved_params(config, run.method, run.dataset))
     return found["ganem"], found["ganmm"]
 
@@ -315,15 +419,12 @@ def format_plan(config: dict[str, Any], groups: dict[str, list[Run]], now: dict[
     if now["device"] != "cuda":
         header.append("hours, GPU" + (f" ({gpu.get('device_name', 'cuda')}, stored)" if gpu else ""))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    untimed = set()
     for name, runs in groups.items():
         here = totals(config, runs, now["device"], now)
         row = [name, str(here.runs), f"{here.gd_steps:,}", f"{here.e_steps:,}", f"{here.ganmm_iterations:,}",
                _hours(here)]
         if now["device"] != "cuda":
             row.append(_hours(totals(config, runs, "cuda", gpu)) if gpu else "no GPU measurement yet")
-        if here.untimed:
-            untimed.add(name)
         lines.append("| " + " | ".join(row) + " |")
     notes = ["Hours are one job at a time on one device (divide by parallel jobs); runs without a timing "
              "(k-means, GMM, the supervised reference) are left out of them and counted as (+n untimed)."]

@@ -20,10 +20,10 @@ from ganem import data, metrics
 from ganem.config import (ALL_LABELS, dataset_settings, load_config, resolve_method, resolved_params, setting_name,
                           splits_for)
 from ganem.io import atomic_save_npy, atomic_write_json
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import Labelled, RunContext, get_method
 from ganem.provenance import provenance, resolve_device
-from ganem.training import seed_everything, tidy_checkpoint
+from ganem.trainer_support import seed_everything, tidy_checkpoint
 
 log = logging.getLogger("ganem.run")
 

@@ -10,6 +10,7 @@ of the family's shape; what the steps compute does not depend on the pixel value
 from __future__ import annotations
 
 import dataclasses
+import platform
 import statistics
 import tempfile
 import time
@@ -18,11 +19,11 @@ from typing import Any, Callable
 
 import torch
 
+from ganem.data import ENTRIES
 from ganem.methods.base import RunContext
 
-# One sample shape per network family (Tables 4-6 of the paper; 2-D points for the MLP).
-FAMILY_SHAPES: dict[str, tuple[int, ...]] = {"mnist": (1, 28, 28), "svhn": (3, 32, 32),
-                                             "celeba": (3, 64, 64), "mlp": (2,)}
+# One sample shape per network family, from the dataset registry (every dataset of a family has it).
+FAMILY_SHAPES: dict[str, tuple[int, ...]] = {entry.net: entry.shape for entry in ENTRIES.values()}
 
 
 def sync(device: torch.device) -> None:
@@ -72,15 +73,11 @@ def ganem_trainer(family: str, device: torch.device, params, k: int, run_dir: Pa
     ctx = RunContext(k=k, seed=0, run_dir=run_dir, device=device, progress=False)
     trainer = GANEMTrainer(params, ctx)
     n = n or max(4 * params.batch_size, params.assign_batch_size)
-    x = random_images(family, n).to(device)
-    trainer._build(x)
-    if params.channels_last and x.dim() == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
-    trainer._make_optimizers(0)
-    trainer.G.train(), trainer.D.train()
-    trainer._e_train_mode()
+    x = trainer.prepare(random_images(family, n))
     w = torch.full((n, k), 1.0 / k, device=device)
-    phi_draw = trainer._draw_prior(w.sum(0) / n)
+    phi_draw = trainer.begin_iteration(0, w.sum(0) / n)
+    trainer.G.train(), trainer.D.train()
+    trainer.e_train_mode()
     return trainer, x, w, phi_draw, torch.Generator().manual_seed(0)
 
 
@@ -89,7 +86,7 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
     """ms per M-step step (one D + one G step at batch_size), per E-step step (e_batch_size fakes),
     and per image of the assignment pass (w = E(x)), with GAN-EM's Params (default: the paper's)."""
     from ganem.model.method import Params
-    from ganem.training import enable_determinism
+    from ganem.trainer_support import enable_determinism
 
     enable_determinism()  # the kernels training runs with (seed_everything), not the defaults
     params = params or Params()
@@ -99,7 +96,7 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
         some = x[:min(len(x), 4 * params.batch_size)]  # enough images for a per-image cost
         out = {"mstep_ms": median_ms(m_step, device, steps, repeats, warmup),
                "estep_ms": median_ms(e_step, device, steps, repeats, warmup),
-               "assign_ms_per_image": median_ms(lambda: trainer._predict(some), device, 1, repeats, 1) / len(some)}
+               "assign_ms_per_image": median_ms(lambda: trainer.predict(some), device, 1, repeats, 1) / len(some)}
         finish()
     return {**out, "mstep_batch": params.batch_size, "estep_batch": params.e_batch_size}
 
@@ -107,7 +104,7 @@ def time_ganem(family: str, device: torch.device, params=None, k: int = 10, step
 def suite_steps(trainer, x, w, phi_draw, gen):
     """(M-step step, E-step step, finish) as the EM loop runs them: the trainer's step, the NaN
     guard and the loss accumulation; ``finish`` runs the guard's last check."""
-    from ganem.training import FiniteGuard
+    from ganem.trainer_support import FiniteGuard
 
     params, device = trainer.p, trainer.device
     guard = FiniteGuard(1, params.finite_check_every)
@@ -140,7 +137,7 @@ def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repea
     steps, lazy refresh) and ms per image of the classifier's full p(.|x) refresh."""
     from baselines.ganmm.method import Params as GANMMParams
     from baselines.ganmm.train import GANMMTrainer
-    from ganem.training import enable_determinism
+    from ganem.trainer_support import enable_determinism
 
     if family == "mlp":
         return {}  # GANMM takes images only
@@ -153,7 +150,7 @@ def time_ganmm(family: str, device: torch.device, params=None, k: int = 2, repea
         late = params.num_chose_schedule[-1][0]  # the num_chose of almost every iteration
         it = iter(range(late, late + 10**9))
         per_gan = median_ms(lambda: trainer.main_iteration(x, next(it)), device, 1, repeats, warmup) / k
-        refresh = median_ms(lambda: trainer._log_proba(x), device, 1, repeats, warmup=1) / n
+        refresh = median_ms(lambda: trainer.log_proba(x), device, 1, repeats, warmup=1) / n
     return {"ganmm_ms_per_gan": per_gan, "ganmm_refresh_ms_per_image": refresh}
 
 
@@ -181,40 +178,7 @@ def measure(families: tuple[str, ...], device: torch.device, *, ganem_params: di
     return out
 
 
-def assignments(items: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` (command-line ``--set`` style) as a dict of parsed values."""
-    from ganem.config import parse_value
-
-    return {key: parse_value(raw) for key, _, raw in (item.partition("=") for item in items)}
-
-
-def write_rows(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
-    """A benchmark's CSV: one header, one line per row."""
-    import csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {path}")
-
-
-def benchmark_arguments(description: str, **defaults: Any):
-    """The options every benchmark script shares: --device, --repeats, --threads, --out."""
-    import argparse
-
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=defaults.get("repeats", 3), help="timed repeats (median reported)")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--out", type=Path, required=True, help="CSV to write")
-    return ap
-
-
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    import platform
-
     return platform.processor() or platform.machine()

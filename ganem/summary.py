@@ -27,10 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.config import base_method, dataset_settings
+from ganem.methods import METHODS
 from ganem.tables import (N_PAPER_ROWS, SETTING_HEADINGS, STAND_INS, TABLE1_COLUMNS,
                           celeba_configured, table2_frame, table3_frame, write_csv_and_markdown)
 from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text
-from ganem.tables.common import base_of, built_from, config_label
+from ganem.tables.common import built_from, config_label
 
 SUMMARY_FIELDS = ["table", "cell", "method", "setting", "K", "paper_mean", "paper_std", "measured_mean",
                   "measured_std", "n_seeds", "measured_on", "budget", "difference", "se", "verdict", "reason"]
@@ -62,8 +64,6 @@ def _family(dataset: str) -> str:
 
 def comparability(config: dict, dataset: str) -> tuple[str, str] | None:
     """(verdict, reason) when a measurement on ``dataset`` under ``config`` is not the paper's protocol."""
-    from ganem.config import dataset_settings
-
     if dataset in STAND_INS:
         return STAND_IN, f"measured on stand-in {dataset} — not comparable"
     settings = dataset_settings(config, dataset) if config.get("datasets") is not None else {}
@@ -77,8 +77,6 @@ def comparability(config: dict, dataset: str) -> tuple[str, str] | None:
 
 
 def _not_run_reason(config: dict, method: str, configured: bool, paper_dataset: str) -> str:
-    from ganem.methods import METHODS
-
     if method not in METHODS:
         return "method not in this suite (paper value only)"
     if configured:
@@ -95,10 +93,10 @@ def _judge(config, measured_mean, measured_std, n, paper_mean, paper_std, datase
     number cannot test the paper's, whatever the data); stand-in or subset data; one seed; the rule."""
     out = {"measured_mean": measured_mean if n else np.nan, "measured_std": measured_std if n else np.nan,
            "n_seeds": int(n), "measured_on": dataset if n else "", "difference": np.nan, "se": np.nan,
-           "budget": budget_text(base_of(config, method), budget, paper_budget) if n else ""}
+           "budget": budget_text(base_method(config, method), budget, paper_budget) if n else ""}
     if not n:
         return {**out, "verdict": NOT_RUN,
-                "reason": _not_run_reason(config, base_of(config, method), configured, paper_dataset)}
+                "reason": _not_run_reason(config, base_method(config, method), configured, paper_dataset)}
     out["difference"] = float(measured_mean) - float(paper_mean)
     not_comparable = comparability(config, dataset)
     if below_paper(budget, paper_budget):

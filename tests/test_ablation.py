@@ -104,7 +104,7 @@ def test_a_collapsed_run_is_counted_and_can_be_stopped(tmp_path, monkeypatch):
         proba = torch.zeros(len(x), self.k)
         proba[:, 0] = 1
         return proba, None
-    monkeypatch.setattr(em.GANEMTrainer, "_predict", all_in_zero)
+    monkeypatch.setattr(em.GANEMTrainer, "predict", all_in_zero)
     x, y = blobs()
     a = fit(tmp_path / "go_on", x, y, em_iterations=4, collapse_patience=2)
     assert a.extras["dead_clusters"] == [[2, 1]] and a.extras["n_dead_clusters"] == 1

@@ -11,7 +11,7 @@ import yaml
 
 from ganem import cost, plan
 from ganem.config import validate
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.tables.sweep import BOOTSTRAP, extrapolate, saturating
 
 REPO = Path(__file__).resolve().parent.parent

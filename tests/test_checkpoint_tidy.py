@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ganem.run import RunSpec, execute
-from ganem.training import Checkpointer
+from ganem.trainer_support import Checkpointer
 
 BUDGET = ("methods.ganem.em_iterations=1", "datasets.toy.methods.ganem.em_iterations=1",
           "datasets.toy.methods.ganem.p_epochs=1", "datasets.toy.methods.ganem.q_steps=2",

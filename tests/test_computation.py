@@ -23,7 +23,7 @@ from ganem.methods import RunContext
 from ganem.model import em as em_module
 from ganem.model.method import GANEM, Params
 from ganem.step_timing import ganem_trainer
-from ganem.training import NonFiniteLoss
+from ganem.trainer_support import NonFiniteLoss
 
 TINY = dict(em_iterations=2, mstep_batches=3, q_steps=4, batch_size=16, e_batch_size=16, monitor_fakes=20,
             mlp_hidden=16, noise="normal")

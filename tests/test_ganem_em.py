@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import Labelled, RunContext, get_method, make_params
 from ganem.model import em as em_module
 from ganem.model.method import GANEM
 from ganem.model.params import Params
-from ganem.training import NonFiniteLoss
+from ganem.trainer_support import NonFiniteLoss
 
 TINY = dict(em_iterations=2, mstep_batches=3, q_steps=4, batch_size=16, e_batch_size=16,
             monitor_fakes=20, mlp_hidden=16, noise="normal")
@@ -355,3 +355,14 @@ def test_a_checkpoint_from_before_a_field_existed_resumes_with_its_default(tmp_p
     assert [r["iteration"] for r in records(tmp_path / "run")] == [1, 2]
     with pytest.raises(ValueError, match="g_step_noise"):
         fit(tmp_path, x, em_iterations=3, g_step_noise="fresh")
+
+
+def test_a_checkpoint_of_another_format_version_is_refused_with_the_fix(tmp_path):
+    x, _ = blobs()
+    fit(tmp_path, x, em_iterations=1)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    state["version"] = em_module.CHECKPOINT_VERSION + 1
+    torch.save(state, path)
+    with pytest.raises(ValueError, match=rf"format version {em_module.CHECKPOINT_VERSION + 1}.*delete the run folder"):
+        fit(tmp_path, x, em_iterations=2)

@@ -13,9 +13,9 @@ from baselines.ganmm import optim, sampling
 from baselines.ganmm import train as T
 from baselines.ganmm.method import GANMM, ORIGINAL_SCHEDULE, Params
 from baselines.ganmm.nets import Classifier, Critic, Generator, clip_, tflib_init
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods import RunContext, get_method, make_params
-from ganem.training import NonFiniteLoss
+from ganem.trainer_support import NonFiniteLoss
 
 # A tiny configuration: the original algorithm with narrow nets and small batches.
 TINY = dict(iterations=4, pretrain_iterations=2, dim=4, batch_size=10, critic_iters=2, log_every=2,

@@ -1,8 +1,8 @@
-"""One readable line per iteration in the job's log (ganem.training.iteration_line), for both methods."""
+"""One readable line per iteration in the job's log (ganem.trainer_support.iteration_line), for both methods."""
 import json
 import logging
 
-from ganem.training import IterationLog, iteration_line
+from ganem.trainer_support import IterationLog, iteration_line
 
 
 def test_gan_em_record_line():

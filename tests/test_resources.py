@@ -1,8 +1,8 @@
-"""ganem/resources.py: what a training job declares (threads, mem_mb, runtime from its cost, gpu)."""
+"""ganem/job_resources.py: what a training job declares (threads, mem_mb, runtime from its cost, gpu)."""
 import pytest
 
-from ganem import resources
-from ganem.resources import gpu_pin_command, runtime_minutes, training_resources
+from ganem import job_resources as resources
+from ganem.job_resources import gpu_pin_command, runtime_minutes, training_resources
 
 CONFIG = {"threads_per_job": 2, "gpus_per_job": 1}
 

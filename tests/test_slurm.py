@@ -2,7 +2,7 @@
 builds the tiny config's Table 1 through `snakemake --profile profiles/slurm`.
 
 The training jobs must go through sbatch (SLURM's own records of them), carry the resources the
-workflow declares (ganem/resources.py), a job killed by SLURM (scancel) must be reported as failed
+workflow declares (ganem/job_resources.py), a job killed by SLURM (scancel) must be reported as failed
 and rerun cleanly by the next invocation, and the table must equal the one a local run writes.
 
     pytest -k slurm          # exactly these tests
@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from ganem.config import setting_name
-from ganem.resources import training_resources
+from ganem.job_resources import training_resources
 from slurm_cluster import Cluster, cluster, missing_programs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -111,7 +111,7 @@ def slurm_build(tmp_path_factory, request) -> SlurmBuild:
 
 def _expected_runs() -> dict[str, dict[str, int]]:
     """SLURM job comment of every training run of the tiny Table 1 -> the resources the workflow
-    declares for it (ganem/resources.py)."""
+    declares for it (ganem/job_resources.py)."""
     config = yaml.safe_load(TINY.read_text())
     runs = {}
     for spec in config["table1"].values():

@@ -80,7 +80,7 @@ def test_presets_start_from_named_values_and_the_config_keys_win():
 
 
 def test_ablation_config_resolves_each_variant_one_switch_from_an_end():
-    from ganem.ablation import describe_variant
+    from ganem.tables.ablation import describe_variant
 
     config = yaml.safe_load((REPO / "config" / "ablation.yaml").read_text())
     validate(config)

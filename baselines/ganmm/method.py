@@ -120,6 +120,17 @@ class GANMM(Method):
         """Each iteration trains all K GANs (1 G + critic_iters critic steps) and the classifier."""
         return params.pretrain_iterations + params.iterations
 
+    @classmethod
+    def steps(cls, params: Params, n_fit: int, k: int, device_type: str) -> dict[str, int]:
+        """K GAN passes per pretraining and main-loop iteration, plus the full p(.|x) refresh of
+        every fitted image per iteration when the run refreshes in full (``refresh_mode``)."""
+        from baselines.ganmm.train import refresh_mode  # local import: as fit's, keeps the registry light
+
+        full = refresh_mode(params, device_type, k, n_fit) == "full"
+        return {"ganmm_iterations": params.iterations,
+                "ganmm_gan_passes": k * (params.pretrain_iterations + params.iterations),
+                "ganmm_refresh_images": params.iterations * n_fit if full else 0}
+
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)
         self.trainer = None

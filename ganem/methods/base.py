@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ganem.trainer_support import seed_everything
+
 
 @dataclass(frozen=True)
 class Labelled:
@@ -68,6 +70,13 @@ class Method(abc.ABC):
         that tables can put a run's budget beside the paper's; None when the method has no budget."""
         return None
 
+    @classmethod
+    def steps(cls, params: Any, n_fit: int, k: int, device_type: str) -> dict[str, int]:
+        """The training work of one run in the units per-step timings are measured in (the fields
+        of ``ganem.cost.RunSteps``), for cost estimates, ``python -m ganem plan`` and SLURM run
+        times; {} for methods without a training loop (K-means, GMM), which cost estimates leave out."""
+        return {}
+
     def __init__(self, params: Any, ctx: RunContext):
         self.params = params
         self.ctx = ctx
@@ -82,8 +91,6 @@ class Method(abc.ABC):
         """Fit several seeds' instances in one process (``seeds_per_job``). Here one after another;
         a method that can step its seeds together (GAN-EM) overrides this. Either way each instance
         must end exactly as its own ``fit`` would have left it."""
-        from ganem.training import seed_everything
-
         for method, x, lab in zip(methods, xs, labelled):
             seed_everything(method.ctx.seed)  # as a separate run seeds before its fit
             method.fit(x, lab)

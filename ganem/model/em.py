@@ -26,15 +26,15 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from ganem.io import atomic_save_npy
+from ganem.io import atomic_path, atomic_save_npy
 from ganem.methods.base import Assignment, Labelled, RunContext
 from ganem.model import losses
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.legacy_adam import LegacyAdam
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.model.params import COMPUTATION_KEYS, Params
-from ganem.training import (Checkpointer, FiniteGuard, IterationLog, progress, resolve_output,
-                            rng_state, save_sample_grid, seed_everything, set_rng_state)
+from ganem.trainer_support import (Checkpointer, FiniteGuard, IterationLog, progress,
+                                   resolve_output, rng_state, save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
 
@@ -187,7 +187,7 @@ class GANEMTrainer:
         bs = len(idx)
         z = self.noise(bs, gen)
         c = self.classes(bs, self.p.mstep_labels, phi_draw, gen)
-        w_real = self._predict(x[idx])[0] if w is None else w[idx]
+        w_real = self.predict(x[idx])[0] if w is None else w[idx]
         d_loss = self._d_step(x[idx], w_real, z, c)
         if self.p.g_step_noise == "fresh":
             z = self.noise(bs, gen)
@@ -230,7 +230,7 @@ class GANEMTrainer:
             clip_weights(self.G, self.p.clip_value)
         return loss.detach()
 
-    def _e_train_mode(self) -> None:
+    def e_train_mode(self) -> None:
         self.E.train(not self.p.enet_eval_quirk)
 
     def _e_step(self, z, c) -> torch.Tensor:
@@ -243,7 +243,7 @@ class GANEMTrainer:
         return loss.detach()
 
     @torch.no_grad()
-    def _predict(self, x: torch.Tensor, features: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def predict(self, x: torch.Tensor, features: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Softmax of the E-net (eval mode) over x in batches; optionally the bottleneck features."""
         self.E.eval()
         probs, feats = [], []
@@ -257,7 +257,7 @@ class GANEMTrainer:
         return proba, (torch.cat(feats) if features and feats else None)
 
     def _labelled_error(self, xl: torch.Tensor, yl: torch.Tensor) -> float:
-        proba, _ = self._predict(xl)
+        proba, _ = self.predict(xl)
         return float((proba.argmax(1) != yl).float().mean())
 
     def _train_labelled(self, xl, yl, gen, iteration) -> dict[str, Any]:
@@ -269,7 +269,7 @@ class GANEMTrainer:
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         err = self._labelled_error(xl, yl)
         while err > p.semi_epsilon and steps < p.semi_max_steps:
-            self._e_train_mode()
+            self.e_train_mode()
             perm = torch.randperm(len(xl), generator=gen).to(self.device)
             for i in range(0, len(xl), p.semi_batch_size):
                 idx = perm[i:i + p.semi_batch_size]
@@ -310,6 +310,11 @@ class GANEMTrainer:
         }
 
     def _check_compatible(self, state: dict[str, Any], n: int) -> None:
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(
+                f"{self.ckpt.path} has checkpoint format version {state.get('version')!r}, this code reads "
+                f"version {CHECKPOINT_VERSION}; delete the run folder to start afresh (or resume it with "
+                "the commit that wrote it)")
         ours = self.p.to_dict()
         # a field added after the checkpoint was written: its default is the behaviour that run had
         theirs = {**Params().to_dict(), **state["params"]}
@@ -322,6 +327,21 @@ class GANEMTrainer:
                 "delete the run folder to start afresh")
 
     # ------------------------------------------------------------------ Algorithm 1
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Build the nets for x's shape; x on the device in the layout the steps read. The first
+        thing ``fit_steps`` does; public so that step timings (ganem.step_timing) set up as a run does."""
+        x = x.to(self.device, torch.float32)
+        self._build(x)
+        if self.p.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def begin_iteration(self, iteration: int, phi: torch.Tensor) -> torch.Tensor:
+        """Start EM iteration ``iteration`` (0-based) with class prior phi: its optimisers
+        (``reset_optimizers``); returns phi as ``mstep_step``/``estep_step`` draw classes from it."""
+        self._make_optimizers(iteration)
+        return self._draw_prior(phi)
+
     def fit(self, x: torch.Tensor, labelled: Labelled | None = None) -> None:
         for _ in self.fit_steps(x, labelled):
             pass
@@ -331,11 +351,8 @@ class GANEMTrainer:
         ``fit_interleaved`` can step several seeds' trainers in one loop; ``fit`` runs it to the end."""
         p, k = self.p, self.k
         gen = seed_everything(self.ctx.seed)
-        x = x.to(self.device, torch.float32)
+        x = self.prepare(x)
         n = self.n = len(x)
-        self._build(x)
-        if p.channels_last and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
         xl = yl = None
         if labelled is not None:
             xl, yl = labelled.x.to(self.device, torch.float32), labelled.y.to(self.device, torch.long)
@@ -363,9 +380,9 @@ class GANEMTrainer:
                 for name, o in self.opt.items():
                     o.load_state_dict(state["opt"][name])
             if lazy:
-                w, w_mon = None, self._predict(x[mon])[0]
+                w, w_mon = None, self.predict(x[mon])[0]
             else:
-                w = self._predict(x)[0] if state["w"] is None else state["w"].to(self.device)
+                w = self.predict(x)[0] if state["w"] is None else state["w"].to(self.device)
                 w_mon = w
             prev_labels = None if state["prev_labels"] is None else state["prev_labels"].to(self.device)
             if prev_labels is not None and len(prev_labels) != len(w_mon):  # w_pass changed: other images
@@ -389,12 +406,7 @@ class GANEMTrainer:
 
         if p.supervised_reference:
             if start == 0:
-                t0 = time.time()
-                self._make_optimizers(0)
-                info = self._train_labelled(xl, yl, gen, 1)
-                w, _ = self._predict(x)
-                self._log_iteration(1, t0, {}, w, None, labelled_info=info)
-                self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+                w = self._fit_supervised(x, xl, yl, gen)
             self.iterations_done = 0
             self.w = w
             return
@@ -410,11 +422,10 @@ class GANEMTrainer:
                 break
             iteration = it + 1
             t0 = time.time()
-            self._make_optimizers(it)
             # Algorithm 1, line 4: phi_i = N_i / N from the soft w (lazy path: the monitored subsample's
             # estimate, for the log only -- lazy_w holds no label rule that draws from phi)
             phi = w_mon.sum(0) / len(w_mon)
-            phi_draw = self._draw_prior(phi)
+            phi_draw = self.begin_iteration(it, phi)
             guard = FiniteGuard(iteration, p.finite_check_every)
             sums = {"d_loss": 0.0, "g_loss": 0.0, "e_loss": 0.0}
             inner = progress(total=steps_m + p.q_steps, desc=f"iter {iteration}", enabled=self.ctx.progress,
@@ -442,7 +453,7 @@ class GANEMTrainer:
             sums["g_loss"] = float(g_acc) / max(steps_m, 1)
             # ---- E-step: q steps on fresh fakes, c ~ phi
             self.G.train(not p.estep_g_eval)
-            self._e_train_mode()
+            self.e_train_mode()
             e_acc = torch.zeros((), device=self.device)
             for q in range(p.q_steps):
                 e_loss = self.estep_step(phi_draw, gen)
@@ -458,9 +469,9 @@ class GANEMTrainer:
                 labelled_info = self._train_labelled(xl, yl, gen, iteration)
             # ---- w = E(x_real): on every image, or (lazy) on the monitored ones; the M-step computes its own
             if lazy:
-                w, w_mon = None, self._predict(x[mon])[0]
+                w, w_mon = None, self.predict(x[mon])[0]
             else:
-                w, _ = self._predict(x)
+                w, _ = self.predict(x)
                 w_mon = w
             labels = w_mon.argmax(1)
             changed = None if prev_labels is None else float((labels != prev_labels).float().mean())
@@ -480,22 +491,28 @@ class GANEMTrainer:
             prev_labels = labels
             finished = self.stopped_early or iteration == n_iter
             if finished and w is None:  # the final assignment is always on every image
-                w, _ = self._predict(x)
+                w, _ = self.predict(x)
             if x.dim() == 4 or finished:  # 2-D scatter (matplotlib) only at the end: it is slow
                 self._save_samples(x, w)
             self.ckpt.save(self._state(iteration, w, prev_labels, gen, finished))
             bar.update(1)
         bar.close()
         if n_iter == 0 and start == 0 and xl is not None:
-            # em_iterations=0 with labels: purely supervised E-net (same as supervised_reference)
-            self._make_optimizers(0)
-            t0 = time.time()
-            info = self._train_labelled(xl, yl, gen, 1)
-            w, _ = self._predict(x)
-            self._log_iteration(1, t0, {}, w, None, labelled_info=info)
-            self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+            w = self._fit_supervised(x, xl, yl, gen)  # em_iterations=0 with labels: as supervised_reference
         self.iterations_done = iteration if n_iter else 0
-        self.w = self._predict(x)[0] if w is None else w
+        self.w = self.predict(x)[0] if w is None else w
+
+    def _fit_supervised(self, x: torch.Tensor, xl: torch.Tensor, yl: torch.Tensor,
+                        gen: torch.Generator) -> torch.Tensor:
+        """The purely supervised E-net (Fig. 4a's reference, or em_iterations=0 with labels): one
+        round of label steps, w = E(x), logged and checkpointed as a finished iteration 1."""
+        t0 = time.time()
+        self._make_optimizers(0)
+        info = self._train_labelled(xl, yl, gen, 1)
+        w, _ = self.predict(x)
+        self._log_iteration(1, t0, {}, w, None, labelled_info=info)
+        self.ckpt.save(self._state(1, w, w.argmax(1), gen, finished=True))
+        return w
 
     # ------------------------------------------------------------------ outputs
     def _balanced_noise(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -563,7 +580,7 @@ class GANEMTrainer:
     @torch.no_grad()
     def _fake_accuracy(self, iteration: int) -> float:
         z, c = self._balanced_noise(self.p.monitor_fakes, self.ctx.seed * 1_000_003 + iteration)
-        proba, _ = self._predict(self._eval_fakes(z, c))
+        proba, _ = self.predict(self._eval_fakes(z, c))
         return round(float((proba.argmax(1) == c).float().mean()), 5)
 
     @torch.no_grad()
@@ -587,7 +604,7 @@ class GANEMTrainer:
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.G is None:
             raise RuntimeError("assign() before fit()")
-        proba, feats = self._predict(x.to(torch.float32), features=self.p.bottleneck is not None)
+        proba, feats = self.predict(x.to(torch.float32), features=self.p.bottleneck is not None)
         proba_np = proba.cpu().numpy()
         return Assignment(
             labels=proba_np.argmax(1).astype(np.int64),
@@ -643,7 +660,6 @@ def _scatter(x: np.ndarray, labels: np.ndarray, fakes: tuple[np.ndarray, np.ndar
     axes[1].scatter(fakes[0][:, 0], fakes[0][:, 1], c=fakes[1], s=3, cmap="tab10", vmin=0, vmax=9)
     axes[1].set_title("G(z, c), coloured by c")
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=80)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=80)
     plt.close(fig)
-    tmp.replace(path)

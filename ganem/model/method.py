@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ganem.methods.base import Assignment, Labelled, Method, RunContext
-from ganem.model.em import GANEMTrainer, fit_interleaved, mstep_steps
+from ganem.model.em import GANEMTrainer, fit_interleaved, lazy_w, mstep_steps
 from ganem.model.params import Params
 
 
@@ -23,6 +23,19 @@ class GANEM(Method):
     def budget(cls, params: Params, n_fit: int) -> int:
         """One D and one G step per real batch of every M-step (Algorithm 1)."""
         return params.em_iterations * mstep_steps(params, n_fit)
+
+    @classmethod
+    def steps(cls, params: Params, n_fit: int, k: int, device_type: str) -> dict[str, int]:
+        """Per EM iteration one M-step (D+G steps), q_steps E-steps and w = E(x): over every fitted
+        image, or (lazy w) over the M-step's batches and the monitored subsample, plus the final
+        assignment of every image. The supervised reference runs no EM iterations."""
+        iterations = 0 if params.supervised_reference else params.em_iterations
+        steps_m = mstep_steps(params, n_fit)
+        lazy = lazy_w(params, n_fit)
+        per_iteration = steps_m * params.batch_size + min(params.monitor_images, n_fit) if lazy else n_fit
+        return {"gd_steps": iterations * steps_m, "gd_batch": params.batch_size,
+                "e_steps": iterations * params.q_steps, "e_batch": params.e_batch_size,
+                "assign_images": iterations * per_iteration + (n_fit if lazy and iterations else 0)}
 
     def __init__(self, params: Params, ctx: RunContext):
         super().__init__(params, ctx)

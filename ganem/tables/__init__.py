@@ -18,8 +18,8 @@ from ganem.tables.celeba import (CELEBA_SETTINGS, N_PAPER_ROWS, SETTING_HEADINGS
                                  celeba_attributes, celeba_configured, celeba_setting, paper_table3, percent,
                                  read_celeba_runs, table2_frame, table2_markdown, table3_frame, table3_markdown,
                                  write_table2, write_table3)
-from ganem.tables.common import (METHOD_NAMES, RUN_COLUMNS, STAND_INS, paper_values, read_runs, summarise,
-                                 write_csv_and_markdown)
+from ganem.tables.common import (RUN_COLUMNS, STAND_INS, method_index, method_order, paper_values, read_runs,
+                                 summarise, title, write_csv_and_markdown)
 from ganem.tables.runs import RUNS_FIELDS, runs_frame, variant_of, write_runs
 from ganem.tables.table1 import TABLE1_COLUMNS, TABLE1_FIELDS, table1_frame, table1_markdown, write_table1
 from ganem.tables.toy2d import TOY_FIELDS, TOY_SUMMARY_FIELDS, toy2d_frames, toy2d_markdown, write_toy2d

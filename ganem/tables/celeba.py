@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.config import base_method
+from ganem.plan import CELEBA_N_LABELS as CELEBA_SETTINGS
+from ganem.plan import celeba_attributes
 from ganem.tables.budget import paper_budget
-from ganem.tables.common import (_cell, _ordered, _rank, base_of, budget_lines, budget_notes, budget_warning,
+from ganem.tables.common import (_cell, _ordered, _rank, budget_lines, budget_notes, budget_warning,
                                  built_from, config_label, method_rank, paper_values, read_runs,
                                  write_csv_and_markdown)
 
 
-CELEBA_SETTINGS = {"unsup": 0, "semi_100": 100}  # config key (= the paper's column) -> n_labels
 SETTING_HEADINGS = {"unsup": "unsupervised", "semi_100": "semi-supervised (100 labels)"}
 TABLE3_FIELDS = ["paper_row", "celeba_attribute", "setting", "method", "error_mean", "error_std", "n_seeds",
                  "paper_error", "dataset", "scoring_rule", "position", "paper_source", "budget", "paper_budget"]
@@ -47,14 +49,6 @@ def paper_table3() -> pd.DataFrame:
              "setting": setting, "paper_error": percent(r[setting]), "paper_source": r["source"]}
             for _, r in raw.iterrows() for setting in CELEBA_SETTINGS]
     return pd.DataFrame(rows)
-
-
-def celeba_attributes(config: dict) -> list[str]:
-    """The CelebA attributes the config runs ('all' = the 40 of list_attr_celeba.txt)."""
-    from ganem.data import CELEBA_ATTRIBUTES
-
-    attrs = (config.get("celeba") or {}).get("attributes", [])
-    return list(CELEBA_ATTRIBUTES) if attrs == "all" else list(attrs)
 
 
 def celeba_configured(config: dict) -> dict[str, list[str]]:
@@ -109,7 +103,7 @@ def table3_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
                        key=lambda sm: (_rank(sm[0], CELEBA_SETTINGS), method_rank(config, sm[1]), sm))
     rows = []
     for setting, method in all_pairs:
-        printed_for = base_of(config, method) == "ganem"  # the paper prints GAN-EM's cells only
+        printed_for = base_method(config, method) == "ganem"  # the paper prints GAN-EM's cells only
         for _, p in paper[paper["setting"] == setting].iterrows():
             rows.append({"paper_row": p["paper_row"], "celeba_attribute": p["celeba_attribute"],
                          "setting": setting, "method": method, "position": p["position"],
@@ -178,7 +172,7 @@ def table2_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     keys |= {(m, s) for s, m in _celeba_pairs(config, runs)}  # configured or measured
     rows = []
     for method, setting in sorted(keys, key=lambda ms: (method_rank(config, ms[0]), _rank(ms[1], CELEBA_SETTINGS), ms)):
-        p = paper[(paper["method"] == base_of(config, method)) & (paper["setting"] == setting)]
+        p = paper[(paper["method"] == base_method(config, method)) & (paper["setting"] == setting)]
         row = {"method": method, "setting": setting,
                "paper_error": float(p["paper_error"].iloc[0]) if len(p) else np.nan,
                "paper_source": p["source"].iloc[0] if len(p) else "",
@@ -213,7 +207,7 @@ def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
     header = ["#", "Paper row", "CelebA attribute"]
     for setting, method in pairs:
         header.append(f"{config_label(config, method)} {setting}: measured")
-        if base_of(config, method) == "ganem" and setting in CELEBA_SETTINGS:
+        if base_method(config, method) == "ganem" and setting in CELEBA_SETTINGS:
             header.append(f"GAN-EM {setting}: paper")
     budgets = _celeba_budget_notes(table, config)
     lines = ["# Table 3: error (%) on the 40 CelebA attributes (K=2 each), measured beside the paper", "",
@@ -227,7 +221,7 @@ def table3_markdown(table: pd.DataFrame, config: dict, source: str = "") -> str:
             key = (r["paper_row"], r["celeba_attribute"], setting, method)
             row = keyed.loc[key] if key in keyed.index else None
             cells.append("-" if row is None else _cell(row["error_mean"], row["error_std"], row["n_seeds"]))
-            if base_of(config, method) == "ganem" and setting in CELEBA_SETTINGS:
+            if base_method(config, method) == "ganem" and setting in CELEBA_SETTINGS:
                 cells.append("-" if row is None or pd.isna(row["paper_error"]) else f"{row['paper_error']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Measured: mean (± sample std) over n seeds, per attribute; a printed row that maps to the same "

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.config import base_method, resolve_method
 from ganem.io import atomic_write_text
-from ganem.methods import METHODS
+from ganem.methods import METHODS, get_method
 from ganem.tables.budget import BELOW_PAPER_NOTE, below_paper, budget_text, run_budget
 
 # Methods the paper quotes but the suite does not run (their values are paper values only).
@@ -20,8 +21,6 @@ PAPER_ONLY = {"dec": "DEC", "vae": "VAE", "aae": "AAE", "catgan": "CatGAN", "inf
 # The paper's row order; registered methods it does not print come after, in registry order.
 PAPER_ORDER = ["kmeans", "gmm", "dec", "vae", "aae", "catgan", "infogan", "improved_gan", "vade", "pixelgan",
                "ganmm", "ganem"]
-METHOD_NAMES = {name: PAPER_ONLY[name] if name in PAPER_ONLY else METHODS[name].title for name in PAPER_ORDER}
-METHOD_NAMES |= {name: entry.title for name, entry in METHODS.items()}
 
 
 def title(name: str) -> str:
@@ -47,9 +46,6 @@ def method_label(name: str, base: str | None = None, label: str | None = None, p
 def config_label(config: dict, name: str) -> str:
     """``method_label`` of a method or variant name as the config defines it (paper-only methods such
     as DEC keep their printed name)."""
-    from ganem.config import resolve_method
-    from ganem.methods import get_method
-
     if name not in METHODS and name not in (config.get("methods") or {}):
         return title(name)
     variant = resolve_method(config, name)
@@ -57,16 +53,21 @@ def config_label(config: dict, name: str) -> str:
     return method_label(name, variant.method, variant.label, preset)
 
 
-def base_of(config: dict, name: str) -> str:
-    """The registered method behind a name (itself for registered and paper-only methods)."""
-    entry = (config.get("methods") or {}).get(name) or {}
-    return entry.get("method", name)
+def method_order() -> list[str]:
+    """The one method order of every table and figure: the paper's rows, then the registered methods
+    it does not print, in registry order (read when asked, so a method registered later is placed)."""
+    return PAPER_ORDER + [m for m in METHODS if m not in PAPER_ORDER]
+
+
+def method_index() -> dict[str, int]:
+    """{method: position in method_order()}, the sort key of a table column of method names."""
+    return {m: i for i, m in enumerate(method_order())}
 
 
 def method_rank(config: dict, name: str) -> tuple[int, str]:
     """Sort key of a method or variant row: the paper's method order, variants after their method."""
-    order = PAPER_ORDER + [m for m in METHODS if m not in PAPER_ORDER]
-    base = base_of(config, name)
+    order = method_order()
+    base = base_method(config, name)
     return (order.index(base) if base in order else len(order), "" if name == base else name)
 
 
@@ -132,7 +133,7 @@ def budget_notes(table: pd.DataFrame, heading, config: dict) -> list[str]:
         mark = f"{BELOW_MARK} " if below_paper(r["budget"], r["paper_budget"]) else ""
         note = f" — {BELOW_PAPER_NOTE}" if mark else ""
         lines.append(f"- {mark}{config_label(config, r['method'])}, {heading(r)}: "
-                     f"{budget_text(base_of(config, r['method']), r['budget'], r['paper_budget'])}{note}.")
+                     f"{budget_text(base_method(config, r['method']), r['budget'], r['paper_budget'])}{note}.")
     return lines
 
 

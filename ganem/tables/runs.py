@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ganem.io import atomic_write_text
-from ganem.tables.common import METHOD_NAMES, read_runs
+from ganem.tables.common import method_index, read_runs
 
 
 RUNS_FIELDS = ["method", "dataset", "setting", "K", "seed", "error", "nmi", "ari", "seconds", "commit", "device",
@@ -22,7 +22,7 @@ def variant_of(run: str | Path) -> str:
 def runs_frame(metrics_paths: list[Path]) -> pd.DataFrame:
     runs = read_runs(metrics_paths)
     runs["variant"] = [variant_of(r) for r in runs["run"]]
-    method_rank = {m: i for i, m in enumerate(METHOD_NAMES)}
+    method_rank = method_index()
     runs = runs.sort_values(["method", "dataset", "setting", "K", "variant", "seed"],
                             key=lambda s: s.map(method_rank) if s.name == "method" else s)
     return runs[RUNS_FIELDS].reset_index(drop=True)

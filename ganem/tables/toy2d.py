@@ -9,7 +9,7 @@ import pandas as pd
 
 from ganem.io import atomic_write_text
 from ganem.tables.budget import budget_text
-from ganem.tables.common import METHOD_NAMES, _cell, _ordered, built_from, read_runs
+from ganem.tables.common import _cell, _ordered, built_from, method_index, method_order, read_runs
 
 
 TOY_FIELDS = ["dataset", "method", "seed", "error", "nmi", "ari", "scoring_rule", "K", "run"]
@@ -23,7 +23,7 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
     stray = runs.loc[~runs["dataset"].str.startswith("toy-"), "run"].tolist() if len(runs) else []
     if stray:
         raise ValueError(f"runs that are not toy-* runs: {stray}")
-    method_rank = {m: i for i, m in enumerate(METHOD_NAMES)}
+    method_rank = method_index()
     per_seed = runs.sort_values(["dataset", "method", "seed"], key=lambda s: s.map(method_rank)
                                 if s.name == "method" else s)[TOY_FIELDS].reset_index(drop=True)
     if len(runs):
@@ -40,7 +40,7 @@ def toy2d_frames(metrics_paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def toy2d_markdown(summary: pd.DataFrame, source: str = "") -> str:
     datasets = list(dict.fromkeys(summary["dataset"]))
-    methods = _ordered(set(summary["method"]), list(METHOD_NAMES))
+    methods = _ordered(set(summary["method"]), method_order())
     label = dict(zip(summary["method"], summary["label"]))
     header = ["Dataset"] + [label[m] for m in methods]
     lines = ["# 2-D mixtures: clustering error (%), K=2, beyond the paper", "", built_from(source), "",

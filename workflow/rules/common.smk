@@ -1,6 +1,6 @@
 # Shared by every rule file: config validation, the resolved config file the CLI reads, and the
-# functions that list which runs each target needs. Rules call `python -m ganem ...`; no logic here
-# beyond naming files.
+# file names of the runs, tables and figures ganem/plan.py lists for this config. Rules call
+# `python -m ganem ...`; no logic here beyond naming files.
 import hashlib
 import json
 import os
@@ -12,8 +12,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from ganem import data, feasibility, gpu_pin, plan
-from ganem.config import ConfigError, method_params, normalise_cli_values, parse_n_labels, resolve_method, run_settings, setting_name, validate
-from ganem.resources import gpu_pin_command, is_neural, training_resources
+from ganem.config import ConfigError, normalise_cli_values, parse_setting, run_settings, setting_name, validate
+from ganem.job_resources import gpu_pin_command, training_resources
 
 # `--config seeds=[0,1,2]` arrives as strings (Snakemake reads nested --config values with YAML's
 # BaseLoader): numbers and booleans become values again before validation.
@@ -103,15 +103,10 @@ def manifest(wildcards):
     return manifest_of(wildcards.dataset)
 
 
-def labels_of(setting):
-    """'unsup' -> 0, 'labels100' -> 100, 'labelsall' -> 'all' (the inverse of ganem.config.setting_name)."""
-    return 0 if setting == "unsup" else parse_n_labels(setting.removeprefix("labels"))
-
-
 def run_resources(method, wildcards, attempt=1):
     """threads, mem_mb, runtime (minutes, from the run's cost) and gpu of one training job
-    (ganem/resources.py), the same under every executor."""
-    return training_resources(config, method, wildcards.dataset, labels_of(wildcards.setting),
+    (ganem/job_resources.py), the same under every executor."""
+    return training_resources(config, method, wildcards.dataset, parse_setting(wildcards.setting),
                               int(wildcards.k), attempt)
 
 
@@ -122,20 +117,15 @@ def metrics_of(run):
     return f"{folder}/metrics.json"
 
 
-# Which runs each target needs is decided in ganem/plan.py (unit-tested; `python -m ganem plan`
-# counts and prices the same lists); below they only become file names.
+# Which runs, tables and figures each target needs is decided in ganem/plan.py (unit-tested;
+# `python -m ganem plan` counts and prices the same lists); below they only become file names.
 def table1_runs():
     """metrics.json of every run the configured Table 1 columns need."""
     return [metrics_of(run) for run in plan.table1_runs(config)]
 
 
-def first_seed(seeds=None):
-    """The seed whose run a single-run figure shows: 0 when configured, else the smallest."""
-    return plan.first_seed(config if seeds is None else {"seeds": seeds})
-
-
-def celeba_attributes():
-    return plan.celeba_attributes(config)
+def first_seed():
+    return plan.first_seed(config)
 
 
 def celeba_runs():
@@ -143,32 +133,19 @@ def celeba_runs():
     return [metrics_of(run) for run in plan.celeba_runs(config)]
 
 
-def toy2d_runs():
-    """metrics.json of every run of the 2-D toy experiment (K=2, unsupervised, its own seeds)."""
-    return [metrics_of(run) for run in plan.toy2d_runs(config)]
-
-
 def variant_dir(variant, dataset, n_labels, k, seed):
     """Fig. 4 runs differ from the Table 1 runs only in GAN-EM parameters, so they live apart."""
     return f"results/variants/{variant}/ganem/{dataset}/{setting_name(n_labels)}/K{k}/seed{seed}"
 
 
-def fig4_panels():
-    """[(panel title, metrics.json)] of Fig. 4 in the paper's order, [] when the config has no fig4."""
-    return [(title, metrics_of(run)) for title, run in plan.fig4_panels(config)]
-
-
 def fig4_panel_args():
     """`--panel LABEL METRICS` options of `python -m ganem figure tsne`, in panel order."""
-    return " ".join(f"--panel {shlex.quote(label)} {path}" for label, path in fig4_panels())
+    return " ".join(f"--panel {shlex.quote(title)} {metrics_of(run)}" for title, run in plan.fig4_panels(config))
 
 
 def variant_overrides(variant, dataset):
-    """The `--set` options that turn a plain GAN-EM run into a Fig. 4 variant (dataset-level keys,
-    so they win over any global or family methods.ganem setting)."""
-    key = f"datasets.{dataset}.methods.ganem"
-    return " ".join(f"--set {key}.{name}={str(value).lower()}"
-                    for name, value in plan.variant_params(config, variant).items())
+    """The `--set` options that turn a plain GAN-EM run into a Fig. 4 variant."""
+    return " ".join(f"--set {item}" for item in plan.variant_settings(config, variant, dataset))
 
 
 def ablation_runs():
@@ -176,97 +153,39 @@ def ablation_runs():
     return [metrics_of(run) for run in plan.ablation_runs(config)]
 
 
-def budget_runs():
-    """metrics.json of every run of the budget sweep (entries x budgets x seeds, then the baselines)."""
-    return [metrics_of(run) for run in plan.budget_runs(config)]
-
-
 def all_runs():
     """Every run the config enables (Table 1, CelebA, toy 2-D, ablation, Fig. 4 variants), each once."""
     return [metrics_of(run) for run in plan.targets(config)["all"]]
 
 
-# ---------------------------------------------------------------------------------------------
-# Figures. Rule: a figure whose runs this config does not enable is NOT a target -- `all` does not
-# ask for it, and asking for it by name fails at DAG time with the reason (never a silent skip,
-# never a placeholder image). Single-run figures show the run of first_seed().
-# ---------------------------------------------------------------------------------------------
-FIG2_PANELS = {  # panel -> (Table 1 columns to take GAN-EM from, first configured wins; title)
-    "mnist_unsup": (["mnist_unsup"], "Fig. 2: GAN-EM samples, MNIST unsupervised"),
-    "mnist_semi": (["mnist_100", "mnist_1000"], "Fig. 2: GAN-EM samples, MNIST semi-supervised"),
-    "svhn": (["svhn_1000"], "Fig. 2b: GAN-EM samples, SVHN semi-supervised"),
-}
-FIG3_PANELS = {  # panel -> (CelebA attribute, title)
-    "hat": ("Wearing_Hat", "Fig. 3a: GAN-EM samples after clustering CelebA on 'hat' (Wearing_Hat)"),
-    "glasses": ("Eyeglasses", "Fig. 3b: GAN-EM samples after clustering CelebA on 'glasses' (Eyeglasses)"),
-}
-
-
-def fig2_run(panel):
-    """metrics.json of the GAN-EM run shown in a Fig. 2 panel (K=10 if run, else the smallest K)."""
-    for column in FIG2_PANELS[panel][0]:
-        spec = config["table1"].get(column)
-        if spec and "ganem" in spec["methods"]:
-            ks = spec["methods"]["ganem"]
-            k = 10 if 10 in ks else min(ks)
-            return f"{run_dir('ganem', spec['dataset'], spec['n_labels'], k, first_seed())}/metrics.json"
-    return None
-
-
-def fig3_run(panel):
-    attr = FIG3_PANELS[panel][0]
-    spec = config.get("celeba") or {}
-    if "ganem" in spec.get("settings", {}).get("unsup", {}).get("methods", []) and attr in celeba_attributes():
-        return f"{run_dir('ganem', f'celeba-{attr}', 0, 2, first_seed())}/metrics.json"
-    return None
-
-
-def neural_table1_runs():
-    return [m for m in table1_runs() if is_neural(config, m.split("/")[2])]
-
-
-FIGURE_NEEDS = {  # figure -> (inputs under this config, what enables it)
-    **{f"fig2_{p}": (lambda p=p: fig2_run(p), f"GAN-EM in table1.{' or table1.'.join(FIG2_PANELS[p][0])}")
-       for p in FIG2_PANELS},
-    **{f"fig3_{p}": (lambda p=p: fig3_run(p), f"GAN-EM under celeba.settings.unsup with {FIG3_PANELS[p][0]} "
-                                              "among celeba.attributes") for p in FIG3_PANELS},
-    "fig4_tsne": (lambda: [m for _, m in fig4_panels()], "a fig4 section (dataset, bottlenecks, supervised)"),
-    "error_per_iteration": (neural_table1_runs, "GAN-EM or GANMM in a table1 column"),
-    "seed_spread": (table1_runs, "at least one method in a table1 column"),
-    "toy2d": (toy2d_runs, "a toy2d section"),
-    "ablation_curves": (ablation_runs, "an ablation section"),
-    "budget_curve": (budget_runs, "a budget_sweep section"),
-    "table3_errors": (lambda: ["results/table3.csv"] if config.get("celeba") else [], "a celeba section"),
+FIG2_PANELS = plan.FIG2_PANELS
+FIG3_PANELS = plan.FIG3_PANELS
+FIGURES = plan.figures(config)
+TABLE_FILES = {  # plan.tables() entry -> the files its rule writes
+    "table1": ["results/table1.csv", "results/table1.md"],
+    "table2": ["results/table2.csv", "results/table2.md"],
+    "table3": ["results/table3.csv", "results/table3.md"],
+    "toy2d": ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"],
+    "ablation": ["results/ablation.csv", "results/ablation.md"],
+    "budget": ["results/budget.csv", "results/budget.md"],
 }
 
 
 def figure_inputs(name):
     """Inputs of a figure; a WorkflowError naming the missing config when it is not a target."""
-    found, needs = FIGURE_NEEDS[name]
-    found = found()
-    if not found:
-        raise WorkflowError(f"figures/{name}.png is not a target of this config: it needs {needs}. "
+    figure = FIGURES[name]
+    if not figure.enabled:
+        raise WorkflowError(f"figures/{name}.png is not a target of this config: it needs {figure.needs}. "
                             "`all` does not ask for it; add that to the config to draw it.")
-    return found
+    return [metrics_of(run) for run in figure.runs] + [TABLE_FILES[t][0] for t in figure.tables]
 
 
 def figure_targets():
-    return [f"figures/{name}.{ext}" for name, (found, _) in FIGURE_NEEDS.items() if found()
-            for ext in ("png", "pdf")]
+    return [f"figures/{name}.{ext}" for name, figure in FIGURES.items() if figure.enabled for ext in ("png", "pdf")]
 
 
 def table_targets():
-    # Tables 2 and 3 are always built: without a celeba section they carry the paper's values and
-    # say "not in this config" in every measured cell, so a reader of `make quick` sees what is missing.
-    targets = ["results/table1.csv", "results/table1.md",
-               "results/table2.csv", "results/table2.md", "results/table3.csv", "results/table3.md"]
-    if config.get("toy2d"):
-        targets += ["results/toy2d.csv", "results/toy2d_summary.csv", "results/toy2d.md"]
-    if config.get("ablation"):
-        targets += ["results/ablation.csv", "results/ablation.md"]
-    if config.get("budget_sweep"):
-        targets += ["results/budget.csv", "results/budget.md"]
-    return targets
+    return [path for table in plan.tables(config) for path in TABLE_FILES[table]]
 
 
 def summary_inputs(wildcards):

@@ -60,7 +60,7 @@ rule run_variant:
         k=r"\d+",
         seed=r"\d+",
     params:
-        n_labels=lambda w: labels_of(w.setting),
+        n_labels=lambda w: parse_setting(w.setting),
         overrides=lambda w: variant_overrides(w.variant, w.dataset),
         settings=lambda w: json.dumps(run_settings(config, "ganem", w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
@@ -88,7 +88,7 @@ rule fig4:
         built_from=BUILT_FROM,
         panels=lambda w: fig4_panel_args(),
         max_points=lambda w: config["fig4"].get("max_points", 5000),
-        seed=lambda w: config["fig4"].get("seed", first_seed()),
+        seed=lambda w: plan.fig4_seed(config),
     shell:
         "{PY} -m ganem figure tsne {params.panels} --max-points {params.max_points} --seed {params.seed} "
         "--png {output.png} --pdf {output.pdf} > {log} 2>&1"

@@ -2,7 +2,7 @@
 # per pack of S seeds of a cell (ganem.plan.seed_packs). The run's settings (ganem.config.run_settings:
 # its method's parameters and its dataset's settings) are a param, so changing one method's or one
 # dataset's settings reruns only the jobs that read them. Threads, memory, runtime
-# (from the run's cost) and GPUs come from ganem/resources.py, for every executor.
+# (from the run's cost) and GPUs come from ganem/job_resources.py, for every executor.
 
 
 rule run:
@@ -18,7 +18,7 @@ rule run:
         k=r"\d+",
         seed=r"\d+",
     params:
-        n_labels=lambda w: labels_of(w.setting),
+        n_labels=lambda w: parse_setting(w.setting),
         settings=lambda w: json.dumps(run_settings(config, w.method, w.dataset), sort_keys=True),
         out=lambda w, output: str(Path(output.metrics).parent),
     threads: lambda w: run_resources(w.method, w)["threads"]

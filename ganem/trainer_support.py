@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ganem.io import atomic_write_bytes
+from ganem.io import atomic_path, atomic_write_bytes
 
 
 class NonFiniteLoss(RuntimeError):
@@ -113,9 +113,8 @@ class Checkpointer:
         self.path = Path(run_dir) / name
 
     def save(self, state: dict[str, Any]) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp:
+            torch.save(state, tmp)
 
     def load(self) -> dict[str, Any] | None:
         """The saved state, every tensor on the CPU (None when there is no checkpoint).

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ganem.config import base_method, resolve_method, resolved_params
 from ganem.io import atomic_write_text
 
 IGNORED = {"preset"}  # a name for a set of values, not a value: the values themselves are compared
@@ -61,8 +62,6 @@ def series(logs: list[list[dict]], name: str) -> pd.Series:
 
 def _param_values(config: dict, name: str, dataset: str) -> dict:
     """A method's (or variant's) full parameter dict for ``dataset``, as a run resolves it."""
-    from ganem.config import resolved_params
-
     params = resolved_params(config, name, dataset)
     return params.to_dict() if hasattr(params, "to_dict") else vars(params)
 
@@ -74,11 +73,9 @@ def differences(params: dict, reference: dict) -> dict:
 
 def describe_variant(config: dict, name: str) -> tuple[str, str]:
     """(end it is nearest to, its changes from that end as 'key=value, ...') for an ablation row."""
-    from ganem.config import resolve_method
-
     spec = config["ablation"]
-    base = resolve_method(config, name).method
-    ends = [e for e in spec.get("ends", []) if resolve_method(config, e).method == base]
+    base = base_method(config, name)
+    ends = [e for e in spec.get("ends", []) if base_method(config, e) == base]
     if not ends:
         return "", ""
     params = _param_values(config, name, spec["dataset"])
@@ -90,8 +87,6 @@ def describe_variant(config: dict, name: str) -> tuple[str, str]:
 
 def ablation_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     """One row per variant of ``config['ablation']['methods']``, in that order."""
-    from ganem.config import resolve_method
-
     spec = config["ablation"]
     records = [json.loads(Path(p).read_text()) | {"_folder": Path(p).parent} for p in metrics_paths]
     rows = []

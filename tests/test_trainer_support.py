@@ -1,8 +1,8 @@
-"""The plumbing both neural methods share (ganem/training.py)."""
+"""The plumbing both neural methods share (ganem/trainer_support.py)."""
 import pytest
 import torch
 
-from ganem.training import resolve_output
+from ganem.trainer_support import resolve_output
 
 
 @pytest.mark.parametrize("x, expected", [

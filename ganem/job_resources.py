@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ganem.config import resolve_method
+from ganem.config import base_method
 from ganem.cost import estimate_run_seconds, gpu_seconds_from_cpu
-from ganem.methods import METHODS
+from ganem.methods import METHODS, ConfigError, Method, get_method
 
 # Wall time = SAFETY x estimate + STARTUP (imports, data loading, scoring), in whole minutes. An
 # estimate is a mean over measured steps; clusters kill at the limit, so the margin is generous.
@@ -33,7 +33,18 @@ MEM_MB = {"neural": 8000, "other": 4000}  # a 70,000-image dataset in float32 pl
 def is_neural(config: dict[str, Any], method: str) -> bool:
     """True for methods that train nets (the registry's ``neural``: GAN-EM, GANMM) and their variants
     (methods.<name>: {method: ganem, ...}): they ask for a GPU and more memory."""
-    return METHODS[resolve_method(config, method).method].neural
+    return METHODS[base_method(config, method)].neural
+
+
+def _check_counts_steps(config: dict[str, Any], method: str) -> None:
+    """A neural method must count its own training steps (``Method.steps``), so that its jobs ask
+    for their estimated run time rather than the day-long default a forgotten count would give."""
+    base = base_method(config, method)
+    cls = get_method(base)
+    if is_neural(config, method) and cls.steps.__func__ is Method.steps.__func__:
+        raise ConfigError(f"method {base!r} trains networks but {cls.__name__} does not count its training steps, "
+                          f"so its jobs' run time cannot be estimated; implement {cls.__name__}.steps "
+                          "(see ganem/methods/base.py)")
 
 
 def _family(config: dict[str, Any], method: str) -> str:
@@ -49,6 +60,7 @@ def runtime_minutes(config: dict[str, Any], method: str, dataset: str, n_labels:
     if seconds is None:  # no timing of the planned device: a GPU run from the CPU timing (capped)
         seconds, cap = gpu_seconds_from_cpu(config, method, dataset, n_labels, k), FALLBACK_CAP_MIN
     if seconds is None:
+        _check_counts_steps(config, method)
         minutes = DEFAULT_RUNTIME_MIN[_family(config, method)]
     else:
         minutes = math.ceil(RUNTIME_SAFETY * n_seeds * seconds / 60) + RUNTIME_STARTUP_MIN
