@@ -119,8 +119,9 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
         raise ConfigError(f"{source}: jobs_per_gpu={jobs_per_gpu} pins each job to one GPU, so it "
                           f"needs gpus_per_job 0 or 1 (got {config['gpus_per_job']}); set gpus_per_job: 1 "
                           "or jobs_per_gpu: 0")
-    _check_budget_sweep(config, source)  # before plan.targets expands it into runs
-    runs = plan.targets(config).get("all", [])
+    _check_budget_sweep(config, source)  # before plan expands it into variants and runs
+    expanded = plan.with_budget_variants(dict(config))  # the sweep's runs name generated variants
+    runs = plan.targets(expanded).get("all", [])
     used = {run.dataset for run in runs}
     for name in sorted(used):  # names first: a misspelt name is "unknown dataset", not "no semi splits"
         try:
@@ -153,7 +154,7 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
             make_params(get_method(variant.method).Params, {**variant.values, **values},
                         f"{source}: datasets.{dataset}.methods.{name}")
     for run in runs:
-        resolve_method(config, run.method, where=f"{source}: {run.methods_key}")
+        resolve_method(expanded, run.method, where=f"{source}: {run.methods_key}")
     _check_compile_packing(config, source)
     for end in (config.get("ablation") or {}).get("ends", []):
         if end not in config["ablation"]["methods"]:
@@ -163,7 +164,7 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
             raise ConfigError(f"{source}: ablation.seeds_by_method: {name} is not among ablation.methods; "
                               "add it there or remove its seeds")
     for run in runs:
-        if run.n_labels and not get_method(base_method(config, run.method)).supports_labels:
+        if run.n_labels and not get_method(base_method(expanded, run.method)).supports_labels:
             raise ConfigError(f"{source}: {run.methods_key}: method {run.method!r} cannot use labels; remove it there")
 
 

@@ -438,7 +438,7 @@ def budget_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf:
     from ganem.tables.sweep import paper_point, sweep_frame
 
     table = sweep_frame(config, [Path(m) for m in metrics])
-    k = config["budget_sweep"].get("k", 10)
+    k = config["budget_sweep"].get("k", DEFAULT_K)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained", sharey=True)
     runs = table[table["budget"].notna()]
     for i, (entry, group) in enumerate(runs.groupby("entry", sort=False)):

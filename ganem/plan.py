@@ -149,11 +149,11 @@ def _equal_seconds_iterations(config: dict[str, Any], entry: dict[str, Any], bud
                           f"with `python -m ganem plan --save-timings` on that device")
     ref = sweep["entries"][entry["equal_seconds_to"]]
     probe = {**config, "methods": {**config["methods"], "_ref": _budget_values(config, ref, budget)}}
-    target = cost.seconds(cost.run_steps(probe, "_ref", ref["dataset"], 0, sweep.get("k", 10), device), timings)
+    target = cost.seconds(cost.run_steps(probe, "_ref", ref["dataset"], 0, sweep.get("k", DEFAULT_K), device), timings)
 
     def secs(iterations: int) -> float | None:
         probe["methods"]["_ganmm"] = {**values, "method": "ganmm", "iterations": iterations}
-        return cost.seconds(cost.run_steps(probe, "_ganmm", entry["dataset"], 0, sweep.get("k", 10), device),
+        return cost.seconds(cost.run_steps(probe, "_ganmm", entry["dataset"], 0, sweep.get("k", DEFAULT_K), device),
                             timings)
     one, two = secs(1), secs(2)
     if target is None or one is None or two is None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ganem.io import atomic_write_text
+from ganem.plan import DEFAULT_K
 
 FIELDS = ["entry", "label", "method", "base_method", "dataset", "budget", "seed", "error", "nmi", "seconds",
           "steps", "steps_unit"]
@@ -139,7 +140,7 @@ def _fmt(value: float, spec: str) -> str:
 
 def sweep_markdown(table: pd.DataFrame, config: dict, config_path: str) -> str:
     sweep = config["budget_sweep"]
-    k = sweep.get("k", 10)
+    k = sweep.get("k", DEFAULT_K)
     lines = [f"# Budget sweep: error against training budget, K={k}, unsupervised", "",
              f"Built from `{config_path}` (`snakemake results/budget.md figures/budget_curve.png "
              f"--configfile {config_path}`). b: multiple of the entry's configured schedule (ganem/plan.py). "
