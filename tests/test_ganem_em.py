@@ -151,12 +151,12 @@ def test_lazy_w_equals_the_full_pass_for_every_image_read(tmp_path):
     m, _ = fit(tmp_path, x, k=3, em_iterations=2, batch_size=16, e_batch_size=16, noise_dim=4,
                mechanism_samples=0)
     t = m.trainer
-    full, _ = t._predict(x)
+    full, _ = t.predict(x)
     fan_in = max(mod.in_features for mod in t.E.modules() if isinstance(mod, torch.nn.Linear))
     tol = fan_in * torch.finfo(torch.float32).eps
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(3))
     for b in range(0, len(x), 16):  # the M-step's batches: one epoch of them
-        lazy, _ = t._predict(x[idx[b:b + 16]])
+        lazy, _ = t.predict(x[idx[b:b + 16]])
         assert (lazy - full[idx[b:b + 16]]).abs().max() <= tol
 
 

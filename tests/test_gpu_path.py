@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from ganem import training
+from ganem import trainer_support
 
 
 def _fake_cuda(monkeypatch, visible: int, calls: list):
@@ -34,20 +34,20 @@ def test_checkpoint_from_4_gpus_resumes_pinned_to_1(monkeypatch):
     on a machine that sees one GPU."""
     saved_calls: list = []
     _fake_cuda(monkeypatch, visible=4, calls=saved_calls)
-    state = training.rng_state()
+    state = trainer_support.rng_state()
     assert isinstance(state["cuda"], torch.Tensor)  # one state, not one per visible GPU
     restored: list = []
     _fake_cuda(monkeypatch, visible=1, calls=restored)
-    training.set_rng_state(state)
+    trainer_support.set_rng_state(state)
     assert len(restored) == 1 and torch.equal(restored[0], state["cuda"])
 
 
 def test_old_all_gpu_checkpoint_restores_its_first_state(monkeypatch):
     restored: list = []
     _fake_cuda(monkeypatch, visible=1, calls=restored)
-    state = training.rng_state()
+    state = trainer_support.rng_state()
     state["cuda"] = [torch.full((16,), i, dtype=torch.uint8) for i in range(4)]
-    training.set_rng_state(state)
+    trainer_support.set_rng_state(state)
     assert len(restored) == 1 and int(restored[0][0]) == 0
 
 
