@@ -36,13 +36,15 @@ slurm: $(STAMP)
 quick: $(STAMP)
 	$(SMK) all --configfile config/quick.yaml --cores $(CORES) --show-failed-logs
 
-## The test suite (unit tests and one small end-to-end Snakemake run).
+## The test suite (unit tests and the end-to-end Snakemake runs), in TEST_WORKERS pytest-xdist
+## processes: one test file per worker, so a file's shared fixtures are built once per file.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## The tests not marked slow (no end-to-end DAG runs): CI's check of Python 3.12 and 3.13.
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow" -q
 
 ## The paper's settings (GPU machine with internet).
 paper: $(STAMP)

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import random
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -36,10 +37,18 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def enable_determinism() -> None:
+def enable_determinism(compiling: bool = False) -> None:
     """The kernel choice training runs under (deterministic algorithms, warning where none exists);
-    step timings call it too, so that they time what trains."""
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    step timings call it too, so that they time what trains.
+
+    ``torch.use_deterministic_algorithms`` also sets TorchInductor's own flag, and importing
+    ``torch._inductor`` for it costs about 2 s per process (torch 2.14), more than a whole short run
+    (the test DAGs' runs, `make quick`). So a process that does not compile sets only the kernel
+    switch; one that compiles (``compiling``, or inductor already loaded) sets both."""
+    if compiling or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def resolve_output(kind: str, x: torch.Tensor, key: str) -> str:

@@ -33,7 +33,7 @@ from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.legacy_adam import LegacyAdam
 from ganem.model.nets import ConvClassifier, Generator, apply_spectral_norm, clip_weights, image_family
 from ganem.model.params import COMPUTATION_KEYS, Params
-from ganem.trainer_support import (Checkpointer, FiniteGuard, IterationLog, progress,
+from ganem.trainer_support import (Checkpointer, FiniteGuard, IterationLog, enable_determinism, progress,
                                    resolve_output, rng_state, save_sample_grid, seed_everything, set_rng_state)
 
 CHECKPOINT_VERSION = 1
@@ -112,6 +112,7 @@ class GANEMTrainer:
             self.fG, self.fD, self.fE = self.G, self.D, self.E
         else:
             mode = None if p.compile == "default" else p.compile
+            enable_determinism(compiling=True)  # TorchInductor's own flag too (seed_everything sets only ATen's)
             self.fG, self.fD, self.fE = (torch.compile(net, mode=mode) for net in (self.G, self.D, self.E))
         self.opt: dict[str, torch.optim.Optimizer] = {}
 
