@@ -34,6 +34,9 @@ def _add_run(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set methods.gmm.n_init=3 (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--continue-from", type=Path, default=None, metavar="RUN_DIR",
+                   help="a finished shorter run of the same cell and seed (checkpoints: keep) whose final "
+                        "checkpoint this run continues from; a budget sweep's longer budgets use it")
 
 
 def _add_plan(sub) -> None:
@@ -106,15 +109,18 @@ def _cmd_run(args) -> int:
     if len(args.seed) > 1 and "{seed}" not in args.out:
         raise ConfigError(f"--out {args.out}: several seeds need one folder each; put {{seed}} in --out "
                           "(e.g. results/runs/ganem/mnist/unsup/K10/seed{seed})")
+    if len(args.seed) > 1 and args.continue_from is not None:
+        raise ConfigError("--continue-from continues one run: give one --seed")
     specs = [RunSpec(method=args.method, dataset=args.dataset, k=args.k, seed=seed,
                      out=Path(args.out.replace("{seed}", str(seed))), config_path=args.config,
                      data_dir=args.data_dir, n_samples=args.n_samples, n_labels=parse_n_labels(args.n_labels),
-                     overrides=tuple(args.overrides), progress=not args.no_progress) for seed in args.seed]
+                     overrides=tuple(args.overrides), progress=not args.no_progress,
+                     continue_from=args.continue_from) for seed in args.seed]
     records = [execute(specs[0])] if len(specs) == 1 else execute_pack(specs)
     for spec, record in zip(specs, records):
         print(f"{args.method} {args.dataset} K={args.k} seed={spec.seed}: error {record['error']:.2f}% "
               f"({record['scoring_rule']}), NMI {record['nmi']:.3f}, ARI {record['ari']:.3f}, "
-              f"{record['seconds']:.1f}s -> {spec.out / 'metrics.json'}")
+              f"{record['seconds'] or float('nan'):.1f}s -> {spec.out / 'metrics.json'}")
     return 0
 
 

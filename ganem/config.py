@@ -121,6 +121,11 @@ def _check_semantics(config: dict[str, Any], source: str) -> None:
                           "or jobs_per_gpu: 0")
     _check_budget_sweep(config, source)  # before plan expands it into variants and runs
     expanded = plan.with_budget_variants(dict(config))  # the sweep's runs name generated variants
+    if plan.continuations(expanded) and config.get("checkpoints", "slim") != "keep":
+        raise ConfigError(f"{source}: budget_sweep: its longer budgets continue the shorter runs' final "
+                          "checkpoints (budget_sweep.continue, default true), which needs the optimiser states "
+                          f"in them; set checkpoints: keep (now {config.get('checkpoints', 'slim')}), or "
+                          "budget_sweep.continue: false to train every budget from scratch")
     runs = plan.targets(expanded).get("all", [])
     used = {run.dataset for run in runs}
     for name in sorted(used):  # names first: a misspelt name is "unknown dataset", not "no semi splits"

@@ -7,11 +7,13 @@ the lists below, so the plan counts exactly the jobs ``snakemake <target>`` woul
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ganem import cost, data
 from ganem.config import apply_overrides, base_method, resolved_params
+from ganem.methods import get_method
 
 CELEBA_N_LABELS = {"unsup": 0, "semi_100": 100}  # config key under celeba.settings (the paper's column) -> n_labels
 DEFAULT_K = 10  # K of the ablation and of Fig. 4 when the config does not say (MNIST's classes)
@@ -205,6 +207,43 @@ def budget_runs(config: dict[str, Any]) -> list[Run]:
     return runs
 
 
+def continuations(config: dict[str, Any]) -> dict[Run, Run]:
+    """The budget sweep's runs that continue a shorter run, each mapped to the run it continues.
+
+    A run whose parameters differ from a shorter run's of the same dataset, K and seed only in the
+    method's ``continues_on`` key (GAN-EM's em_iterations under ``scale: iterations, decay:
+    per_iteration``; GANMM's main-loop iterations) is that run trained further: nothing in either
+    training loop depends on the total length. So it starts from the longest such run's final
+    checkpoint (``python -m ganem run --continue-from``) and each seed's longest budget is trained once.
+    Entries may share a chain (fourx_iterations' 4x sits between ganem_mnist5k's 3x and 9x).
+    ``budget_sweep.continue: false`` trains every budget from scratch."""
+    sweep = config.get("budget_sweep")
+    if not sweep or not sweep.get("continue", True):
+        return {}
+    methods = with_budget_variants(config)["methods"]
+    chains: dict[tuple, list[tuple[int, Run]]] = {}
+    for name, entry in sweep["entries"].items():
+        for budget in entry["budgets"]:
+            values = dict(methods[budget_variant_name(name, budget)])
+            length_key = get_method(values["method"]).continues_on
+            if length_key is None:
+                continue
+            length = values.pop(length_key)
+            values.pop("label", None)
+            for seed in budget_seeds(config, entry, budget):
+                run = Run(budget_variant_name(name, budget), entry["dataset"], 0, sweep.get("k", DEFAULT_K), seed)
+                cell = (run.dataset, run.k, seed, json.dumps(values, sort_keys=True, default=str))
+                chains.setdefault(cell, []).append((length, run))
+    links = {}
+    for chain in chains.values():  # in config order: of equally long shorter runs the first listed
+        for length, run in chain:
+            shorter = [pair for pair in chain if pair[0] < length]
+            if shorter:
+                longest = max(pair[0] for pair in shorter)
+                links[run] = next(before for n, before in shorter if n == longest)
+    return links
+
+
 @dataclass(frozen=True)
 class Pack:
     """Seeds of one cell trained in one job (``seeds_per_job``)."""
@@ -393,9 +432,13 @@ class Totals:
 
 
 def totals(config: dict[str, Any], runs: list[Run], device_type: str, timings: dict[str, Any] | None) -> Totals:
+    """Runs, steps and seconds of ``runs``; a run that continues a shorter one counts only its own part."""
     out = Totals()
+    links = continuations(config)
     for run in runs:
         steps = run_steps(config, run, device_type)
+        if run in links:
+            steps = _minus(steps, run_steps(config, links[run], device_type))
         out.runs += 1
         out.gd_steps += steps.gd_steps
         out.e_steps += steps.e_steps
@@ -408,6 +451,13 @@ def totals(config: dict[str, Any], runs: list[Run], device_type: str, timings: d
     if timings is None:
         out.seconds = None
     return out
+
+
+def _minus(steps: cost.RunSteps, before: cost.RunSteps) -> cost.RunSteps:
+    """The work of a continued run beyond the run it continues (counts subtract; batch sizes stay)."""
+    counts = {name: getattr(steps, name) - getattr(before, name) for name in steps.__dataclass_fields__
+              if name not in ("family", "n_images", "gd_batch", "e_batch")}
+    return replace(steps, **counts)
 
 
 def format_plan(config: dict[str, Any], groups: dict[str, list[Run]], now: dict[str, Any],

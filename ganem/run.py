@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import torch
 from ganem import data, metrics
 from ganem.config import (ALL_LABELS, dataset_settings, load_config, resolve_method, resolved_params, setting_name,
                           splits_for)
-from ganem.io import atomic_save_npy, atomic_write_json
+from ganem.io import atomic_path, atomic_save_npy, atomic_write_json
 from ganem.config_error import ConfigError
 from ganem.methods import Labelled, RunContext, get_method
 from ganem.provenance import provenance, resolve_device
@@ -41,6 +43,7 @@ class RunSpec:
     n_labels: int | str = 0  # 0 = unsupervised, N class-balanced labels, or "all" (every fitted image)
     overrides: tuple[str, ...] = ()
     progress: bool = True
+    continue_from: Path | None = None  # a finished shorter run whose final checkpoint this run continues
 
 
 def prepare(spec: RunSpec):
@@ -85,6 +88,49 @@ def load_images(config: dict, dataset: str, split: str, seed: int) -> data.Image
     return images
 
 
+# What a continued run takes over from the shorter run it continues: the state and the log so far.
+CONTINUED_FILES = ("checkpoint.pt", "iterations.jsonl")
+
+
+def check_continuation(spec: RunSpec, base_method: str) -> Path:
+    """The shorter run ``--continue-from`` names, checked before any work: finished (its metrics.json),
+    the same cell and seed, and a whole final checkpoint. A slim one lost its optimiser states, so the
+    continuation would not be the longer run step for step (config ``checkpoints: keep`` keeps them).
+    Which parameters may differ (only the run's length) is the method's resume check, at fit time."""
+    import json
+
+    source = Path(spec.continue_from)
+    where = f"--continue-from {source}"
+    if not (source / "metrics.json").is_file():
+        raise ConfigError(f"{where}: no metrics.json there; the run continued from must be finished first")
+    record = json.loads((source / "metrics.json").read_text())
+    ours = {"base_method": base_method, "dataset": spec.dataset, "k": spec.k, "seed": spec.seed,
+            "setting": setting_name(spec.n_labels)}
+    differ = sorted(key for key, value in ours.items() if record.get(key) != value)
+    if differ:
+        raise ConfigError(f"{where}: that run differs from this one in {differ}; a run continues only a "
+                          "shorter run of the same method, dataset, K, labels and seed")
+    checkpoint = source / "checkpoint.pt"
+    if not checkpoint.is_file():
+        raise ConfigError(f"{where}: it has no checkpoint.pt; train it again with config checkpoints: keep")
+    if torch.load(checkpoint, map_location="cpu", weights_only=False).get("slimmed"):
+        raise ConfigError(f"{where}: its checkpoint was slimmed (optimiser states dropped), so a continuation "
+                          "would not match the longer run; train it again with config checkpoints: keep")
+    return source
+
+
+def adopt(source: Path, out: Path) -> None:
+    """Copy the shorter run's checkpoint and log into this run's folder, unless this run already has a
+    checkpoint of its own (an interrupted continuation: it resumes from there)."""
+    if (out / "checkpoint.pt").exists():
+        return
+    for name in CONTINUED_FILES:
+        if (source / name).exists():
+            with atomic_path(out / name) as tmp:
+                shutil.copyfile(source / name, tmp)
+    log.info("continuing %s from %s", out, source)
+
+
 def draw_labelled(images: data.ImageSet, n_labels: int | str, seed: int) -> Labelled:
     """The labelled subset of a semi-supervised run: class-balanced, drawn with the run's seed; or
     with ``all``, every image with its own label (as unbalanced as the split)."""
@@ -116,6 +162,7 @@ class _Cell:
 def _start(spec: RunSpec) -> _Cell:
     """Check a run and load its data; only then create its folder (bad input leaves none)."""
     config, variant, method_cls, params, fit_split, score_split, device = prepare(spec)
+    source = None if spec.continue_from is None else check_continuation(spec, variant.method)
     out = Path(spec.out)
     (out / "metrics.json").unlink(missing_ok=True)  # a rerun that fails must not leave the old one
 
@@ -128,6 +175,8 @@ def _start(spec: RunSpec) -> _Cell:
         raise ConfigError(f"--k {spec.k}: a semi-supervised run needs K = {fit_set.n_classes} (the classes)")
     labelled = draw_labelled(fit_set, spec.n_labels, spec.seed) if spec.n_labels else None
     out.mkdir(parents=True, exist_ok=True)  # only now: bad data or arguments leave no run folder
+    if source is not None:
+        adopt(source, out)
     return _Cell(spec, config, variant, method_cls, params, device, fit_set, score_set, fit_split, score_split,
                  labelled)
 
@@ -145,8 +194,12 @@ def _method(cell: _Cell):
 
 
 def _finish(cell: _Cell, method, fit_seconds: float, pack: dict | None = None) -> dict:
-    """Assign, score and record one fitted run; metrics.json is written last."""
+    """Assign, score and record one fitted run; metrics.json is written last. ``fit_seconds`` is this
+    process's share; the seconds of the processes it resumed from (``Method.resumed_seconds``) are
+    added, so a resumed or continued run reports all its training (None when unknown)."""
     spec, out = cell.spec, Path(cell.spec.out)
+    resumed = method.resumed_seconds() / (len(pack["seeds"]) if pack else 1)  # a pack's clock is the pack's
+    fit_seconds += resumed
     assign_start = time.perf_counter()
     assignment = method.assign(cell.score_set.x)
     seconds = fit_seconds + time.perf_counter() - assign_start
@@ -173,8 +226,10 @@ def _finish(cell: _Cell, method, fit_seconds: float, pack: dict | None = None) -
         "split": {"fit": cell.fit_split, "score": cell.score_split},
         "n_fit": int(len(cell.fit_set.y)),
         "n_classes": int(cell.score_set.n_classes),
-        "seconds": round(seconds, 3),
-        "fit_seconds": round(fit_seconds, 3),
+        "seconds": _seconds(seconds),
+        "fit_seconds": _seconds(fit_seconds),
+        "resumed_seconds": _seconds(resumed),
+        "continued_from": None if spec.continue_from is None else str(spec.continue_from),
         "method_extras": assignment.extras,
         "params": dataclasses.asdict(cell.params),
         "config": cell.config,
@@ -185,6 +240,10 @@ def _finish(cell: _Cell, method, fit_seconds: float, pack: dict | None = None) -
     atomic_write_json(out / "metrics.json", record)
     tidy_checkpoint(out, cell.config.get("checkpoints", "slim"))
     return record
+
+
+def _seconds(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 3)
 
 
 def execute(spec: RunSpec) -> dict:

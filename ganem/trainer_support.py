@@ -151,7 +151,8 @@ def tidy_checkpoint(run_dir: Path, policy: str) -> None:
     elif policy == "slim":
         state = ckpt.load()
         if state is not None and any(key.startswith("opt") for key in state):
-            ckpt.save({key: value for key, value in state.items() if not key.startswith("opt")})
+            # marked, so that a continuation (``ganem.run.check_continuation``) refuses it
+            ckpt.save({**{key: value for key, value in state.items() if not key.startswith("opt")}, "slimmed": True})
     elif policy != "keep":
         raise ValueError(f"checkpoints must be one of {list(CHECKPOINT_POLICIES)}, got {policy!r}")
 

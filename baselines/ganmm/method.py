@@ -114,6 +114,7 @@ class GANMM(Method):
     name = "ganmm"
     Params = Params
     budget_unit = "iterations (pretraining + main loop)"
+    continues_on = "iterations"  # main-loop iterations; its schedules are indexed by iteration, not by the total
 
     @classmethod
     def budget(cls, params: Params, n_fit: int) -> int:
@@ -142,6 +143,9 @@ class GANMM(Method):
 
         self.trainer = GANMMTrainer(self.params, self.ctx)
         self.trainer.fit(x)
+
+    def resumed_seconds(self) -> float:
+        return 0.0 if self.trainer is None else self.trainer.elapsed_before
 
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.trainer is None:

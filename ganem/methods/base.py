@@ -63,6 +63,10 @@ class Method(abc.ABC):
     budget_unit: ClassVar[str | None] = None
     # Does ``fit_seeds`` step several seeds together (so that ``seeds_per_job`` packs its runs)?
     steps_seeds_together: ClassVar[bool] = False
+    # The parameter that only lengthens a run: a run with more of it, all else equal, is a finished
+    # shorter run continued from its final checkpoint, step for step (``ganem.plan.continuations``).
+    # None: the method has none (or its training depends on its total length).
+    continues_on: ClassVar[str | None] = None
 
     @classmethod
     def budget(cls, params: Any, n_fit: int) -> int | None:
@@ -94,6 +98,12 @@ class Method(abc.ABC):
         for method, x, lab in zip(methods, xs, labelled):
             seed_everything(method.ctx.seed)  # as a separate run seeds before its fit
             method.fit(x, lab)
+
+    def resumed_seconds(self) -> float:
+        """Fit seconds that earlier processes spent on this run before the checkpoint ``fit`` resumed
+        from (a killed run restarted, or a shorter run continued): 0.0 for a fresh start, NaN when the
+        checkpoint does not say. The run adds them to its own, so its seconds count all its training."""
+        return 0.0
 
     @abc.abstractmethod
     def assign(self, x: torch.Tensor) -> Assignment:

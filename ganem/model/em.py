@@ -85,6 +85,10 @@ class GANEMTrainer:
         self.iterations_done = 0
         self.stopped_early = False
         self.guard = CollapseGuard(self.k, params.collapse_patience)
+        # fit seconds of the earlier processes this run resumed from (their checkpoint's fit_seconds;
+        # NaN for a checkpoint written before it recorded them), so a run's seconds count all its training
+        self.resumed_seconds = 0.0
+        self.fit_start = time.perf_counter()
 
     # ------------------------------------------------------------------ setup
     def _build(self, x: torch.Tensor) -> None:
@@ -305,6 +309,7 @@ class GANEMTrainer:
             "prev_labels": None if prev_labels is None else prev_labels.cpu(),
             "rng": rng_state(gen), "semi_cap_hits": self.semi_cap_hits,
             "stopped_early": self.stopped_early, "guard": self.guard.state_dict(),
+            "fit_seconds": self.resumed_seconds + time.perf_counter() - self.fit_start,
             # optimiser states only where a resume reads them: under reset_optimizers the next EM
             # iteration re-creates the optimisers (they would triple a CelebA checkpoint for nothing)
             **({} if self.p.reset_optimizers else {"opt": {name: o.state_dict() for name, o in self.opt.items()}}),
@@ -351,6 +356,7 @@ class GANEMTrainer:
         """Algorithm 1 as a generator that pauses after every M-step and E-step step, so that
         ``fit_interleaved`` can step several seeds' trainers in one loop; ``fit`` runs it to the end."""
         p, k = self.p, self.k
+        self.fit_start = time.perf_counter()
         gen = seed_everything(self.ctx.seed)
         x = self.prepare(x)
         n = self.n = len(x)
@@ -391,6 +397,7 @@ class GANEMTrainer:
             set_rng_state(state["rng"], gen)
             self.semi_cap_hits = state["semi_cap_hits"]
             self.stopped_early = state["stopped_early"]
+            self.resumed_seconds = float(state.get("fit_seconds", float("nan")))
             if "guard" in state:
                 self.guard.load_state_dict(state["guard"])
             start = state["iteration"]

@@ -18,6 +18,7 @@ class GANEM(Method):
     supports_labels = True
     budget_unit = "G+D steps"
     steps_seeds_together = True
+    continues_on = "em_iterations"  # nothing in Algorithm 1's loop reads the total (lr decays per iteration)
 
     @classmethod
     def budget(cls, params: Params, n_fit: int) -> int:
@@ -51,6 +52,9 @@ class GANEM(Method):
         for method in methods:
             method.trainer = GANEMTrainer(method.params, method.ctx)
         fit_interleaved([m.trainer for m in methods], xs, labelled)
+
+    def resumed_seconds(self) -> float:
+        return 0.0 if self.trainer is None else self.trainer.resumed_seconds
 
     def assign(self, x: torch.Tensor) -> Assignment:
         if self.trainer is None:

@@ -66,3 +66,38 @@ for index, pack in enumerate(plan.seed_packs(config)):
         shell:
             "OMP_NUM_THREADS={threads} {GPU_PIN} --gpus {resources.gpu} -- {PY} -m ganem run {params.args} "
             "--config {CONFIG_FILE} --no-progress > {log} 2>&1"
+
+
+# Continued runs (budget sweep): a longer budget whose parameters differ from a shorter run's only in
+# the run's length starts from that run's final checkpoint (ganem.plan.continuations), so each seed's
+# longest budget is trained once. One rule per continued run, preferred to `run` as packs are.
+for index, (run, shorter) in enumerate(plan.continuations(config).items()):
+    folder = run_dir(run.method, run.dataset, run.n_labels, run.k, run.seed)
+    shorter_folder = run_dir(shorter.method, shorter.dataset, shorter.n_labels, shorter.k, shorter.seed)
+    resources_of_run = training_resources(config, run.method, run.dataset, run.n_labels, run.k)
+
+    rule:
+        name:
+            f"run_continued_{index}"
+        input:
+            manifest=manifest_of(run.dataset),
+            shorter=f"{shorter_folder}/metrics.json",
+        output:
+            metrics=f"{folder}/metrics.json",
+            predictions=f"{folder}/predictions.npy",
+        log:
+            f"logs/runs/{folder.removeprefix('results/runs/')}.log",
+        params:
+            args=shlex.join(["--method", run.method, "--dataset", run.dataset, "--k", str(run.k), "--n-labels",
+                             str(run.n_labels), "--seed", str(run.seed), "--out", folder,
+                             "--continue-from", shorter_folder]),
+            settings=json.dumps(run_settings(config, run.method, run.dataset), sort_keys=True),
+        threads: resources_of_run["threads"]
+        resources:
+            mem_mb=resources_of_run["mem_mb"],
+            runtime=lambda w, attempt, run=run: training_resources(
+                config, run.method, run.dataset, run.n_labels, run.k, attempt)["runtime"],
+            gpu=resources_of_run["gpu"],
+        shell:
+            "OMP_NUM_THREADS={threads} {GPU_PIN} --gpus {resources.gpu} -- {PY} -m ganem run {params.args} "
+            "--config {CONFIG_FILE} --no-progress > {log} 2>&1"
