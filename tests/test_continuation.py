@@ -84,6 +84,12 @@ def test_continuing_a_slim_unfinished_or_other_run_is_refused_before_any_work(tm
         _run(tmp_path / "other", 2, continue_from=tmp_path / "short")
 
 
+def test_a_checkpoint_past_the_run_s_length_is_refused(tmp_path):
+    _run(tmp_path / "run", 2)
+    with pytest.raises(ValueError, match="at EM iteration 2, past em_iterations=1"):
+        _run(tmp_path / "run", 1)
+
+
 def test_a_resumed_run_counts_the_seconds_of_the_process_it_resumed(tmp_path):
     short = _run(tmp_path / "run", 1)
     longer = _run(tmp_path / "run", 2)  # the same folder, more iterations: resumes

@@ -379,6 +379,9 @@ class GANEMTrainer:
         state = self.ckpt.load()  # on the CPU; the nets' load_state_dict moves weights to the device
         if state is not None:
             self._check_compatible(state, n)
+            if n_iter and state["iteration"] > n_iter:  # a budget lowered: those predictions are not this run's
+                raise ValueError(f"{self.ckpt.path} is at EM iteration {state['iteration']}, past em_iterations="
+                                 f"{n_iter}; delete it (or the run folder) to start afresh")
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
             self.E.load_state_dict(state["E"])
