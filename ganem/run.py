@@ -8,6 +8,7 @@ never leaves a file that looks complete.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import shutil
@@ -97,8 +98,6 @@ def check_continuation(spec: RunSpec, base_method: str) -> Path:
     the same cell and seed, and a whole final checkpoint. A slim one lost its optimiser states, so the
     continuation would not be the longer run step for step (config ``checkpoints: keep`` keeps them).
     Which parameters may differ (only the run's length) is the method's resume check, at fit time."""
-    import json
-
     source = Path(spec.continue_from)
     where = f"--continue-from {source}"
     if not (source / "metrics.json").is_file():
