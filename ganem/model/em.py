@@ -86,9 +86,9 @@ class GANEMTrainer:
         self.stopped_early = False
         self.guard = CollapseGuard(self.k, params.collapse_patience)
         # fit seconds of the earlier processes this run resumed from (their checkpoint's fit_seconds;
-        # NaN for a checkpoint written before it recorded them), so a run's seconds count all its training
+        # NaN for a checkpoint written before it recorded them), so a run's seconds count all its training;
+        # fit_steps starts this process's clock (fit_start)
         self.resumed_seconds = 0.0
-        self.fit_start = time.perf_counter()
 
     # ------------------------------------------------------------------ setup
     def _build(self, x: torch.Tensor) -> None:
