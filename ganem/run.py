@@ -112,7 +112,8 @@ def check_continuation(spec: RunSpec, base_method: str) -> Path:
     checkpoint = source / "checkpoint.pt"
     if not checkpoint.is_file():
         raise ConfigError(f"{where}: it has no checkpoint.pt; train it again with config checkpoints: keep")
-    if torch.load(checkpoint, map_location="cpu", weights_only=False).get("slimmed"):
+    # mmap: read the small header, not the ~150 MB of weights (the fit loads them once, later)
+    if torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True).get("slimmed"):
         raise ConfigError(f"{where}: its checkpoint was slimmed (optimiser states dropped), so a continuation "
                           "would not match the longer run; train it again with config checkpoints: keep")
     return source
