@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ import yaml
 from ganem import cost, plan
 from ganem.config import validate
 from ganem.config_error import ConfigError
-from ganem.tables.sweep import BOOTSTRAP, extrapolate, saturating
+from ganem.tables.sweep import BOOTSTRAP, UPPER, extrapolate, saturating
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -158,6 +160,14 @@ def test_extrapolation_recovers_a_saturating_curve_and_says_when_it_cannot():
     noisy = extrapolate({1: [75.0, 45.0, 60.0], 3: [60.0, 30.0, 50.0], 9: [55.0, 20.0, 40.0]}, paper,
                         max_interval=20)
     assert noisy["verdict"] == "cannot say" and "wider than 20" in noisy["reason"]
+    # a budget with one seed: the bootstrap cannot see its spread, so no interval is claimed
+    lone = extrapolate({1: [40.0, 37.0, 34.0], 3: [28.0, 19.0, 17.0], 9: [23.6]}, paper)
+    assert lone["verdict"] == "cannot say" and "9 have one seed" in lone["reason"]
+    assert math.isnan(lone["prediction"])
+    # means that stop falling after 3x: the best fit takes alpha to its bound (b^-5), a shape the
+    # three budgets do not fix, so it says so rather than predicting the 3x error for the paper's budget
+    flat = extrapolate({1: [40.0, 38.0], 3: [22.0, 21.0], 9: [22.0, 21.0]}, paper)
+    assert flat["verdict"] == "cannot say" and "alpha = 5" in flat["reason"] and flat["alpha"] == pytest.approx(UPPER[2], rel=1e-3)
     assert BOOTSTRAP >= 1000
 
 

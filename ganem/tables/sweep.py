@@ -7,8 +7,10 @@ x budget the error mean ± sample std over seeds, each seed, NMI, CPU-hours per 
 baselines as flat values, and for every entry with budgets to fit an extrapolation to the paper's
 budget: err(b) = a + c * b^(-alpha) fitted to the per-budget means, its 95 % interval from a
 bootstrap over seeds (each budget's seeds resampled with replacement, the curve refitted), and
-"cannot say" where the data do not constrain it (fewer than 3 budgets, fits that fail, or an
-interval wider than ``budget_sweep.max_interval`` error points).
+"cannot say" where the data do not constrain it: fewer than 3 budgets, a budget with one seed (the
+bootstrap would see no spread there), a best fit pinned at a bound of its parameters (the means do not
+fix the curve's shape), fits that fail, or an interval wider than ``budget_sweep.max_interval`` error
+points.
 """
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ BOOTSTRAP = 1000  # resamples of the extrapolation's interval
 MAX_INTERVAL = 20.0  # default budget_sweep.max_interval (error points)
 MIN_BUDGETS = 3  # a three-parameter curve needs three budgets
 MAX_FAILED = 0.05  # share of bootstrap fits allowed to fail before the fit "cannot say"
+MIN_SEEDS = 2  # seeds every budget needs for a bootstrap over seeds to see their spread
+PARAMETERS = ("a", "c", "alpha")
+LOWER = (0.0, 0.0, 1e-3)  # the fit's bounds: error >= 0, falling with budget, alpha > 0 ...
+UPPER = (100.0, 1e4, 5.0)  # ... and alpha <= 5 (b^-5: flat from 3x on), beyond which a shape is not told apart
 
 
 def _entry_of(config: dict) -> dict[str, tuple[str, float]]:
@@ -78,7 +84,7 @@ def _fit(budgets: np.ndarray, means: np.ndarray) -> np.ndarray | None:
         with warnings.catch_warnings():  # three budgets fit three parameters exactly: no covariance, expected
             warnings.simplefilter("ignore", OptimizeWarning)
             popt, _ = curve_fit(saturating, budgets, means, p0=(max(means.min() - 5, 0), 10.0, 0.5),
-                                bounds=([0.0, 0.0, 1e-3], [100.0, 1e4, 5.0]), maxfev=5000)
+                                bounds=(LOWER, UPPER), maxfev=5000)
     except (RuntimeError, ValueError):
         return None
     return popt
@@ -99,8 +105,18 @@ def extrapolate(errors_by_budget: dict[float, list[float]], at: float, max_inter
     if popt is None:
         out["reason"] = "the curve does not fit the means"
         return out
-    out.update(a=float(popt[0]), c=float(popt[1]), alpha=float(popt[2]),
-               prediction=float(saturating(at, *popt)))
+    out.update(a=float(popt[0]), c=float(popt[1]), alpha=float(popt[2]))
+    few = [f"{b:g}" for b in budgets if len(errors_by_budget[b]) < MIN_SEEDS]
+    pinned = [f"{name} = {value:.3g}" for name, value, low, high in zip(PARAMETERS, popt, LOWER, UPPER)
+              if math.isclose(value, low, rel_tol=1e-3, abs_tol=1e-6) or math.isclose(value, high, rel_tol=1e-3)]
+    if few:
+        out["reason"] = (f"budget(s) {', '.join(few)} have one seed: the bootstrap over seeds sees no spread "
+                         f"there (run {MIN_SEEDS} or more)")
+        return out
+    if pinned:
+        out["reason"] = f"the best fit sits at its bound ({', '.join(pinned)}): the means do not fix the curve"
+        return out
+    out["prediction"] = float(saturating(at, *popt))
     rng = np.random.default_rng(seed)
     preds, failed = [], 0
     for _ in range(BOOTSTRAP):
@@ -169,7 +185,8 @@ def sweep_markdown(table: pd.DataFrame, config: dict, config_path: str) -> str:
     lines += ["", "## Extrapolation to the paper's budget", "",
               "err(b) = a + c·b^(-alpha) fitted to the per-budget means; 95 % interval from "
               f"{BOOTSTRAP} bootstrap resamples of each budget's seeds; \"cannot say\" with fewer than "
-              f"{MIN_BUDGETS} budgets, when over {MAX_FAILED:.0%} of the fits fail, or when the interval is "
+              f"{MIN_BUDGETS} budgets, a budget with fewer than {MIN_SEEDS} seeds, a best fit at a bound of "
+              f"its parameters, over {MAX_FAILED:.0%} of the fits failing, or an interval "
               f"wider than {sweep.get('max_interval', MAX_INTERVAL):g} points. The paper's budget in b: the "
               "paper's steps (the method's default schedule on 50,000 images) over the entry's steps at b = 1.",
               "", "| entry | paper's budget (b) | paper's error | fit: a, c, alpha | predicted at the paper's "
