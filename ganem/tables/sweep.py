@@ -105,7 +105,7 @@ def extrapolate(errors_by_budget: dict[float, list[float]], at: float, max_inter
     if popt is None:
         out["reason"] = "the curve does not fit the means"
         return out
-    out.update(a=float(popt[0]), c=float(popt[1]), alpha=float(popt[2]))
+    out.update(zip(PARAMETERS, map(float, popt)))
     few = [f"{b:g}" for b in budgets if len(errors_by_budget[b]) < MIN_SEEDS]
     pinned = [f"{name} = {value:.3g}" for name, value, low, high in zip(PARAMETERS, popt, LOWER, UPPER)
               if math.isclose(value, low, rel_tol=1e-3, abs_tol=1e-6) or math.isclose(value, high, rel_tol=1e-3)]
