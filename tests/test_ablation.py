@@ -11,6 +11,7 @@ import pytest
 import torch
 from torch import nn
 
+from dag_failure import explain
 from ganem.methods import RunContext
 from ganem.model.diagnostics import CollapseGuard, d_outputs, g_input_gradients
 from ganem.model.method import GANEM
@@ -141,7 +142,7 @@ def test_ablation_dag_builds_its_table_and_figure(tmp_path):
     done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
                            "results/ablation.md", "figures/ablation_curves.png", "--configfile", str(config),
                            "--cores", "2"], capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, explain(done, tmp_path)
     table = pd.read_csv(tmp_path / "results" / "ablation.csv").set_index("method")
     assert list(table.index) == ["kmeans", "tiny_paper", "tiny_paper_adam"]
     assert (table["n_seeds"] == 2).all() and table["error_mean"].between(0, 100).all()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from dag_failure import explain
 from ganem import cost, plan
 from ganem.config import validate
 from ganem.config_error import ConfigError
@@ -178,7 +179,7 @@ def test_budget_dag_builds_table_with_fit_line_and_figure(tmp_path):
     done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
                            "results/budget.md", "figures/budget_curve.png", "--configfile", str(config),
                            "--cores", "2"], capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, explain(done, tmp_path)
     table = pd.read_csv(tmp_path / "results" / "budget.csv")
     assert len(table) == 5 + 2  # 2 + 2 + 1 GAN-EM runs, K-means on both seeds
     ganem = table[table["entry"] == "ganem"]

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 import miniature
+from dag_failure import explain
 
 REPO = Path(__file__).resolve().parent.parent
 PAPER = ("--configfile", str(REPO / "config" / "config.yaml"))  # -d elsewhere: name the default config
@@ -72,7 +73,7 @@ def test_miniature_paper_dag_from_nothing(mini, paper_plan):
     assert set(mini_plan) == set(paper_plan)  # a new rule in the paper DAG must run in the miniature
 
     done = snakemake(work, "all", "--configfile", str(config), "--cores", "2", hook=hook)
-    assert done.returncode == 0, done.stderr[-5000:]
+    assert done.returncode == 0, explain(done, work)
     assert f"{sum(mini_plan.values())} of {sum(mini_plan.values())} steps (100%) done" in done.stderr
     for name in TABLES:
         assert (work / "results" / f"{name}.md").stat().st_size > 0

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from dag_failure import explain
 from ganem.cli import main
 
 TINY = ["download=false", "methods.ganem.em_iterations=2", "methods.ganem.mstep_batches=3",
@@ -102,7 +103,7 @@ def test_the_dag_trains_a_pack_in_one_job(tmp_path):
     path.write_text(yaml.safe_dump(_packed_config(2)))
     targets = [f"results/runs/ganem/mnist5k/unsup/K10/seed{seed}/metrics.json" for seed in (0, 1, 2)]
     done = snakemake(tmp_path, *targets, "--configfile", str(path), "--cores", "2")
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, explain(done, tmp_path)
     assert "run_pack_0" in done.stderr + done.stdout
     records = {seed: json.loads((tmp_path / f"results/runs/ganem/mnist5k/unsup/K10/seed{seed}/metrics.json").read_text())
                for seed in (0, 1, 2)}

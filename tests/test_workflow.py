@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import git
+from dag_failure import explain
 from ganem import plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def clone(tiny_table1):
     its first dry run (paper config, nothing built)."""
     root, fresh, done = tiny_table1
     assert fresh.returncode == 0, fresh.stderr[-3000:]
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, explain(done, root)
     return root, planned_rules(fresh.stdout)
 
 
