@@ -1,5 +1,6 @@
 """The budget sweep: its plan (generated variants, seeds, equal-seconds GANMM), its checks, the
 extrapolation on synthetic metrics, and the DAG from runs to results/budget.md and the figure."""
+import json
 import math
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from dag_failure import explain
 from ganem import cost, plan
 from ganem.config import validate
 from ganem.config_error import ConfigError
-from ganem.tables.sweep import BOOTSTRAP, UPPER, extrapolate, saturating
+from ganem.tables.sweep import BOOTSTRAP, UPPER, extrapolate, saturating, sweep_frame
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -170,6 +171,18 @@ def test_extrapolation_recovers_a_saturating_curve_and_says_when_it_cannot():
     assert flat["verdict"] == "cannot say" and "alpha = 5" in flat["reason"]
     assert flat["alpha"] == pytest.approx(UPPER[2], rel=1e-3)
     assert BOOTSTRAP >= 1000
+
+
+def test_the_table_does_not_depend_on_the_order_of_its_metrics(tmp_path):
+    config = sweep_config()
+    paths = []
+    for dataset, seed, error in (("mnist5k", 1, 48.0), ("mnist", 0, 46.0), ("mnist5k", 0, 47.0)):
+        path = tmp_path / f"{dataset}{seed}.json"
+        path.write_text(json.dumps({"method": "kmeans", "dataset": dataset, "seed": seed, "error": error}))
+        paths.append(path)
+    frame = sweep_frame(config, paths)
+    assert list(zip(frame["dataset"], frame["seed"])) == [("mnist", 0), ("mnist5k", 0), ("mnist5k", 1)]
+    pd.testing.assert_frame_equal(frame, sweep_frame(config, paths[::-1]))
 
 
 @pytest.mark.slow

@@ -45,7 +45,8 @@ def _entry_of(config: dict) -> dict[str, tuple[str, float]]:
 
 
 def sweep_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
-    """One row per run (sweep entries first, then the baselines), sorted by entry, budget, seed."""
+    """One row per run (sweep entries first, then the baselines), sorted by entry, dataset, budget, seed,
+    so the table does not depend on the order of ``metrics_paths``."""
     from ganem.config import resolve_method
     from ganem.methods import get_method
     from ganem.tables.budget import run_budget
@@ -67,7 +68,7 @@ def sweep_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     order = {name: i for i, name in enumerate(entries)}
     frame = pd.DataFrame(rows, columns=FIELDS)
     frame["_order"] = frame["entry"].map(lambda e: order.get(e, len(order)))
-    return frame.sort_values(["_order", "entry", "budget", "seed"]).drop(columns="_order").reset_index(drop=True)
+    return frame.sort_values(["_order", "entry", "dataset", "budget", "seed"]).drop(columns="_order").reset_index(drop=True)
 
 
 def saturating(b, a, c, alpha):
