@@ -100,8 +100,20 @@ def device_description(device: torch.device) -> dict:
         info["cuda"] = torch.version.cuda
         info["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
     else:
-        info["name"] = platform.processor() or platform.machine()
+        # the CPU model and the kernel set ATen picked: the same wheels round differently on AVX2 and
+        # AVX-512 machines, so a seed's result on one CPU need not be its result on another
+        info["name"] = cpu_model() or platform.processor() or platform.machine()
+        info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     return info
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The CPU's model name as Linux reports it (None elsewhere)."""
+    try:
+        lines = cpuinfo.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), None)
 
 
 def provenance(device: torch.device) -> dict:

@@ -1,8 +1,10 @@
 """Device choice: `cuda` without a usable GPU is one `error:` line (exit 2) that says how to force
-the CPU, before any data is read; `auto` logs what it chose and why; `cuda` is the first visible GPU."""
+the CPU, before any data is read; `auto` logs what it chose and why; `cuda` is the first visible GPU.
+A CPU run records the CPU model and ATen's kernel set."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 import torch
 
 from ganem.methods import ConfigError
-from ganem.provenance import resolve_device
+from ganem.provenance import cpu_model, device_description, resolve_device
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,3 +59,18 @@ def test_cuda_is_the_first_visible_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
     assert resolve_device("cuda") == torch.device("cuda")
+
+
+def test_a_cpu_run_records_the_cpu_model_and_kernel_set(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9654 96-Core Processor\n"
+                       "flags\t\t: fpu avx2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9654 96-Core Processor\n")
+    assert cpu_model(cpuinfo) == "AMD EPYC 9654 96-Core Processor"
+    assert cpu_model(tmp_path / "absent") is None
+    info = device_description(torch.device("cpu"))
+    assert info["name"] == (cpu_model() or info["name"])
+    # the kernel set in use, not the CPU's best: ATEN_CPU_CAPABILITY=default is recorded as such
+    code = "import torch; from ganem.provenance import device_description as d; print(d(torch.device('cpu')))"
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "ATEN_CPU_CAPABILITY": "default"}, cwd=REPO)
+    assert "'cpu_capability': 'DEFAULT'" in forced.stdout, forced.stderr
