@@ -68,7 +68,8 @@ def sweep_frame(config: dict, metrics_paths: list[Path]) -> pd.DataFrame:
     order = {name: i for i, name in enumerate(entries)}
     frame = pd.DataFrame(rows, columns=FIELDS)
     frame["_order"] = frame["entry"].map(lambda e: order.get(e, len(order)))
-    return frame.sort_values(["_order", "entry", "dataset", "budget", "seed"]).drop(columns="_order").reset_index(drop=True)
+    frame = frame.sort_values(["_order", "entry", "dataset", "budget", "seed"])
+    return frame.drop(columns="_order").reset_index(drop=True)
 
 
 def saturating(b, a, c, alpha):
