@@ -434,15 +434,25 @@ def budget_figure(config: dict, metrics: list[str | Path], png: str | Path, pdf:
     training steps (log x; the method's own unit: GAN-EM G+D steps, GANMM iterations) and against
     CPU seconds per run (log x). Baselines (K-means, GMM) are flat dashed lines; the paper's error at
     the paper's budget (ganem/paper_values, the method's default schedule on 50,000 images) is a star
-    in the steps panel."""
-    from ganem.tables.sweep import paper_point, sweep_frame
+    in the steps panel. Where results/budget.md states a prediction, the fitted curve runs dotted from
+    the smallest budget to the paper's, with the 95 % interval as a bar at the paper's budget."""
+    from ganem.tables.sweep import MAX_INTERVAL, entry_fits, paper_point, saturating, sweep_frame
 
     table = sweep_frame(config, [Path(m) for m in metrics])
     k = config["budget_sweep"].get("k", DEFAULT_K)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained", sharey=True)
     runs = table[table["budget"].notna()]
+    fits = entry_fits(runs, k, config["budget_sweep"].get("max_interval", MAX_INTERVAL))
     for i, (entry, group) in enumerate(runs.groupby("entry", sort=False)):
         color = plt.get_cmap("tab10")(i % 10)
+        fit = fits[entry]
+        if fit["verdict"] == "prediction":
+            b = np.geomspace(group["budget"].min(), fit["at"], 200)
+            axes[0].plot(b * fit["unit_steps"], saturating(b, fit["a"], fit["c"], fit["alpha"]), color=color,
+                         ls=":", lw=1.2, label=f"fit a + c·b^-alpha, {group['label'].iloc[0]}")
+            axes[0].errorbar([fit["at"] * fit["unit_steps"]], [fit["prediction"]], color=color, marker="D", ms=5,
+                             yerr=[[fit["prediction"] - fit["low"]], [fit["high"] - fit["prediction"]]], capsize=4,
+                             ls="none", label=f"predicted at the paper's budget (95 % interval), {entry}")
         by = group.groupby("budget")
         err = by["error"].agg(["mean", lambda e: np.std(e, ddof=1) if len(e) > 1 else 0.0])
         label = f"{group['label'].iloc[0]} (n={by.size().min()}-{by.size().max()})"

@@ -15,7 +15,8 @@ from dag_failure import explain
 from ganem import cost, plan
 from ganem.config import validate
 from ganem.config_error import ConfigError
-from ganem.tables.sweep import BOOTSTRAP, UPPER, extrapolate, saturating, sweep_frame
+from ganem.tables import sweep
+from ganem.tables.sweep import BOOTSTRAP, FIELDS, UPPER, entry_fits, extrapolate, saturating, sweep_frame
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -183,6 +184,27 @@ def test_the_table_does_not_depend_on_the_order_of_its_metrics(tmp_path):
     frame = sweep_frame(config, paths)
     assert list(zip(frame["dataset"], frame["seed"])) == [("mnist", 0), ("mnist5k", 0), ("mnist5k", 1)]
     pd.testing.assert_frame_equal(frame, sweep_frame(config, paths[::-1]))
+
+
+def test_the_figure_draws_the_table_s_prediction_out_to_the_paper_s_budget(tmp_path, monkeypatch):
+    import ganem.figures as figures
+
+    rows = [{"entry": "ganem", "label": "GAN-EM", "method": f"ganem_x{b}", "base_method": "ganem",
+             "dataset": "mnist5k", "budget": float(b), "seed": seed, "error": saturating(b, 20.0, 20.0, 1.0) + d,
+             "nmi": 0.5, "seconds": 60.0 * b, "steps": 840.0 * b, "steps_unit": "G+D steps"}
+            for b in (1, 3, 9) for seed, d in ((0, -0.5), (1, 0.5))]
+    frame = pd.DataFrame(rows, columns=FIELDS)
+    fit = entry_fits(frame, 10)["ganem"]
+    assert fit["verdict"] == "prediction" and fit["unit_steps"] == 840.0
+    assert fit["at"] == pytest.approx(sweep.paper_point("ganem", 10)[0] / 840.0)
+    assert fit["prediction"] == pytest.approx(saturating(fit["at"], 20.0, 20.0, 1.0), abs=0.1)
+    monkeypatch.setattr(sweep, "sweep_frame", lambda config, paths: frame)
+    drawn = {}
+    monkeypatch.setattr(figures, "save", lambda fig, png, pdf: drawn.update(fig=fig))
+    figures.budget_figure({"budget_sweep": {"k": 10}}, [], tmp_path / "b.png", tmp_path / "b.pdf")
+    curve = next(line for line in drawn["fig"].axes[0].get_lines() if line.get_linestyle() == ":")
+    assert curve.get_xdata()[-1] == pytest.approx(fit["at"] * 840.0)  # out to the paper's budget
+    assert curve.get_ydata()[-1] == pytest.approx(fit["prediction"])
 
 
 @pytest.mark.slow

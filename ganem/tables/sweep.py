@@ -140,6 +140,23 @@ def extrapolate(errors_by_budget: dict[float, list[float]], at: float, max_inter
     return out
 
 
+def entry_fits(runs: pd.DataFrame, k: int, max_interval: float = MAX_INTERVAL) -> dict[str, dict]:
+    """Per sweep entry (rows of ``sweep_frame`` with a budget): ``extrapolate``'s result at the paper's
+    budget, plus ``at`` (that budget in b: the paper's steps over the entry's steps at b = 1),
+    ``unit_steps`` (steps at b = 1) and ``paper_error``. The table and the figure both read it."""
+    fits = {}
+    for entry, group in runs.groupby("entry", sort=False):
+        unit_steps = group.loc[group["budget"] == group["budget"].min(), "steps"].iloc[0] / group["budget"].min()
+        paper_steps, paper_error = paper_point(group["base_method"].iloc[0], k)
+        at = paper_steps / unit_steps if unit_steps else math.nan
+        fit = extrapolate({b: g["error"].tolist() for b, g in group.groupby("budget")}, at, max_interval) \
+            if not math.isnan(at) else \
+            {"verdict": "cannot say", "reason": "no paper budget", "prediction": math.nan, "low": math.nan,
+             "high": math.nan, "a": math.nan, "c": math.nan, "alpha": math.nan}
+        fits[entry] = {**fit, "at": at, "unit_steps": unit_steps, "paper_error": paper_error}
+    return fits
+
+
 def paper_point(base_method: str, k: int) -> tuple[float, float]:
     """(the paper's budget in the method's steps, the paper's MNIST error at K) from ganem/paper_values
     and the method's default Params on the paper's 50,000 images; NaNs when the paper has none."""
@@ -193,16 +210,9 @@ def sweep_markdown(table: pd.DataFrame, config: dict, config_path: str) -> str:
               "paper's steps (the method's default schedule on 50,000 images) over the entry's steps at b = 1.",
               "", "| entry | paper's budget (b) | paper's error | fit: a, c, alpha | predicted at the paper's "
               "budget | 95 % interval | verdict |", "|---|---|---|---|---|---|---|"]
-    for entry, group in runs.groupby("entry", sort=False):
-        unit_steps = group.loc[group["budget"] == group["budget"].min(), "steps"].iloc[0] / group["budget"].min()
-        paper_steps, paper_error = paper_point(group["base_method"].iloc[0], k)
-        at = paper_steps / unit_steps if unit_steps else math.nan
-        fit = extrapolate({b: g["error"].tolist() for b, g in group.groupby("budget")}, at,
-                          sweep.get("max_interval", MAX_INTERVAL)) if not math.isnan(at) else \
-            {"verdict": "cannot say", "reason": "no paper budget", "prediction": math.nan, "low": math.nan,
-             "high": math.nan, "a": math.nan, "c": math.nan, "alpha": math.nan}
+    for entry, fit in entry_fits(runs, k, sweep.get("max_interval", MAX_INTERVAL)).items():
         verdict = fit["verdict"] + (f" ({fit['reason']})" if fit["reason"] else "")
-        lines.append(f"| `{entry}` | {_fmt(at, ',.0f')} | {_fmt(paper_error, '.2f')} (paper) "
+        lines.append(f"| `{entry}` | {_fmt(fit['at'], ',.0f')} | {_fmt(fit['paper_error'], '.2f')} (paper) "
                      f"| {_fmt(fit['a'], '.2f')}, {_fmt(fit['c'], '.2f')}, {_fmt(fit['alpha'], '.3f')} "
                      f"| {_fmt(fit['prediction'], '.2f')} | {_fmt(fit['low'], '.2f')}-{_fmt(fit['high'], '.2f')} "
                      f"| {verdict} |")
